@@ -1,0 +1,16 @@
+"""`farmstream scrape`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser("scrape", help="(not built yet)")
+    parser.set_defaults(func=_run)
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    raise SystemExit("farmstream scrape: not built yet")
