@@ -1,0 +1,45 @@
+"""The API's database connection pool.
+
+Connections run in autocommit mode: reads need no transaction, and the few writes
+(acknowledge, resolve) open one explicitly with ``connection.transaction()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+
+from api.config import ApiSettings
+
+AsyncConnection = psycopg.AsyncConnection[Any]
+
+
+def create_pool(settings: ApiSettings) -> AsyncConnectionPool[AsyncConnection]:
+    """Build a closed pool sized by the settings; the application opens it at start-up."""
+    timeout_ms = settings.api_statement_timeout_ms
+
+    async def configure(connection: AsyncConnection) -> None:
+        # Timestamps leave the database in UTC whatever the server's TimeZone setting is.
+        await connection.execute("SET TIME ZONE 'UTC'")
+        if timeout_ms:
+            await connection.execute(
+                sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{timeout_ms}ms"))
+            )
+
+    return AsyncConnectionPool(
+        settings.database_url,
+        min_size=1,
+        max_size=settings.api_pool_size,
+        timeout=settings.api_pool_timeout_seconds,
+        kwargs={
+            "autocommit": True,
+            # None disables preparing; 5 is psycopg's default number of runs before preparing a query.
+            "prepare_threshold": 5 if settings.api_prepare_statements else None,
+        },
+        configure=configure,
+        open=False,
+        name="farmstream-api",
+    )

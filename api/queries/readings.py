@@ -1,0 +1,163 @@
+"""Readings: raw rows, the 5-minute, 1-hour and 1-day aggregates, and the latest value per parameter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from api.db import AsyncConnection
+
+Row = dict[str, Any]
+
+AGGREGATE_VIEWS = {"5m": "readings_5m", "1h": "readings_1h", "1d": "readings_1d"}
+
+RAW_COLUMNS = (
+    "observed_at",
+    "farm_id",
+    "house_number",
+    "controller_id",
+    "parameter",
+    "period",
+    "value",
+    "unit",
+    "quality",
+    "target",
+    "growth_day",
+)
+BUCKET_COLUMNS = (
+    "bucket",
+    "farm_id",
+    "house_number",
+    "controller_id",
+    "parameter",
+    "unit",
+    "value_avg",
+    "value_min",
+    "value_max",
+    "value_count",
+    "target_avg",
+)
+
+
+@dataclass(frozen=True)
+class ReadingsFilter:
+    """A readings query: farms, time range [start, end), optional house, controller and parameters."""
+
+    farm_ids: list[str]
+    start: datetime
+    end: datetime
+    bucket: str = "raw"
+    period: str = "instant"
+    house_number: int | None = None
+    controller_id: str | None = None
+    parameters: list[str] | None = None
+
+
+def columns_for(bucket: str) -> tuple[str, ...]:
+    """Return the output columns of a readings query at a bucket width, in order."""
+    return RAW_COLUMNS if bucket == "raw" else BUCKET_COLUMNS
+
+
+def build_readings_query(
+    query: ReadingsFilter, after: tuple[datetime, str, str] | None, limit: int | None
+) -> tuple[sql.Composed, dict[str, Any]]:
+    """Return the SQL and parameters of a readings query ordered by (time, controller, parameter).
+
+    ``after`` resumes after that sort key; ``limit`` None returns every row (CSV export).
+    """
+    if query.bucket == "raw":
+        relation = sql.Identifier("readings")
+        time_column = sql.Identifier("observed_at")
+    else:
+        relation = sql.Identifier(AGGREGATE_VIEWS[query.bucket])
+        time_column = sql.Identifier("bucket")
+    conditions: list[sql.Composable] = [
+        sql.SQL("farm_id = ANY(%(farms)s)"),
+        sql.SQL("{time} >= %(start)s AND {time} < %(end)s").format(time=time_column),
+    ]
+    values: dict[str, Any] = {"farms": query.farm_ids, "start": query.start, "end": query.end}
+    if query.bucket == "raw":
+        conditions.append(sql.SQL("period = %(period)s"))
+        values["period"] = query.period
+    if query.house_number is not None:
+        conditions.append(sql.SQL("house_number = %(house)s"))
+        values["house"] = query.house_number
+    if query.controller_id is not None:
+        conditions.append(sql.SQL("controller_id = %(controller)s"))
+        values["controller"] = query.controller_id
+    if query.parameters:
+        conditions.append(sql.SQL("parameter = ANY(%(parameters)s)"))
+        values["parameters"] = query.parameters
+    if after is not None:
+        conditions.append(
+            sql.SQL(
+                "({time}, controller_id, parameter)"
+                " > (%(after_time)s, %(after_controller)s, %(after_parameter)s)"
+            ).format(time=time_column)
+        )
+        values["after_time"], values["after_controller"], values["after_parameter"] = after
+    statement = sql.SQL(
+        "SELECT {columns} FROM {relation} WHERE {conditions} ORDER BY {time}, controller_id, parameter"
+    ).format(
+        columns=sql.SQL(", ").join(sql.Identifier(column) for column in columns_for(query.bucket)),
+        relation=relation,
+        conditions=sql.SQL(" AND ").join(conditions),
+        time=time_column,
+    )
+    if limit is not None:
+        statement = statement + sql.SQL(" LIMIT %(limit)s")
+        values["limit"] = limit
+    return statement, values
+
+
+async def fetch_readings(
+    connection: AsyncConnection, query: ReadingsFilter, after: tuple[datetime, str, str] | None, limit: int
+) -> list[Row]:
+    statement, values = build_readings_query(query, after, limit)
+    async with connection.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(statement, values)
+        return await cursor.fetchall()
+
+
+async def stream_readings(
+    connection: AsyncConnection, query: ReadingsFilter, chunk_rows: int = 1000
+) -> AsyncIterator[tuple[Any, ...]]:
+    """Yield every row of a readings query as a tuple in ``columns_for`` order, without buffering all."""
+    statement, values = build_readings_query(query, None, None)
+    async with connection.cursor() as cursor:
+        async for row in cursor.stream(statement, values, size=chunk_rows):
+            yield row
+
+
+async def latest_readings(
+    connection: AsyncConnection, farm_id: str, house_number: int, window: timedelta
+) -> list[Row]:
+    """Return the newest instant reading of each parameter of a house.
+
+    Only readings within ``window`` of the house's newest reading count, so a parameter that
+    stopped reporting long ago does not show as current.
+    """
+    async with connection.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(
+            """
+            WITH newest AS (
+                SELECT max(observed_at) AS observed_at FROM readings
+                WHERE farm_id = %(farm)s AND house_number = %(house)s AND period = 'instant'
+            )
+            SELECT DISTINCT ON (r.controller_id, r.parameter)
+                r.parameter, r.controller_id, r.observed_at, r.value, r.unit, r.quality, r.target,
+                r.growth_day
+            FROM readings AS r, newest
+            WHERE r.farm_id = %(farm)s AND r.house_number = %(house)s AND r.period = 'instant'
+                AND r.observed_at > newest.observed_at - %(window)s
+                AND r.observed_at <= newest.observed_at
+            ORDER BY r.controller_id, r.parameter, r.observed_at DESC
+            """,
+            {"farm": farm_id, "house": house_number, "window": window},
+        )
+        return await cursor.fetchall()

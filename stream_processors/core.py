@@ -1,0 +1,514 @@
+"""The processing core: events in, alerts, failure predictions and recommendations out.
+
+:class:`Processor` is synchronous and pure: no Kafka, no logging, no wall clock. Event time comes
+from the events themselves (``observed_at``, ``finished_at``), so a replay or a simulator running
+faster than real time behaves exactly like live data. The only wall-clock input is
+:meth:`Processor.tick`, which the caller drives to notice a farm whose events stopped arriving.
+
+All state lives in :class:`ProcessorState`, which pickles into a checkpoint (see
+:mod:`stream_processors.checkpoint`). An event at or before the last event time already processed
+for its key (sensor, controller status or farm scrape log) is ignored, so replaying events after
+a restore emits nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas.events import (
+    Alert,
+    FailurePrediction,
+    HouseStatus,
+    Reading,
+    Recommendation,
+    ScrapeLog,
+    controller_id_for,
+    deterministic_id,
+)
+from schemas.parameters import PARAMETERS
+from stream_processors import rules
+from stream_processors.alerts import AlertKey, AlertMachine, AlertPolicy, Condition
+from stream_processors.detectors import Detector, detector_for
+from stream_processors.failure import CycleErrors, FailureScore
+
+Output = Alert | FailurePrediction | Recommendation
+InputEvent = Reading | HouseStatus | ScrapeLog
+
+ANOMALY_RULE = "anomaly"
+# Key suffix under which ControllerState.latest keeps the target a reading carried.
+TARGET_SUFFIX = "#target"
+
+DEFAULT_POLICIES: dict[str, AlertPolicy] = {
+    # Statistical detectors: a shift must last 10 minutes and an episode stays one alert until the
+    # signal has been normal for an hour; a new episode on the same sensor waits 6 hours.
+    ANOMALY_RULE: AlertPolicy(pending_seconds=600, clear_seconds=3600, cooldown_seconds=6 * 3600),
+    "temperature_off_target": AlertPolicy(pending_seconds=600, clear_seconds=600),
+    "static_pressure_out_of_band": AlertPolicy(pending_seconds=600, clear_seconds=600),
+    "co2_over_limit": AlertPolicy(pending_seconds=600, clear_seconds=600),
+    "ammonia_over_limit": AlertPolicy(pending_seconds=600, clear_seconds=600),
+    "water_to_feed_ratio": AlertPolicy(pending_seconds=1800, clear_seconds=1800),
+    "water_at_night": AlertPolicy(pending_seconds=1200, clear_seconds=1800),
+    "sensor_out_of_range": AlertPolicy(pending_seconds=0, clear_seconds=600),
+    "sensor_failed": AlertPolicy(pending_seconds=0, clear_seconds=600),
+    "controller_offline": AlertPolicy(pending_seconds=0, clear_seconds=0),
+    "controller_alarm": AlertPolicy(pending_seconds=0, clear_seconds=600),
+    "controller_stale": AlertPolicy(pending_seconds=0, clear_seconds=0),
+    "scraper_failed": AlertPolicy(pending_seconds=0, clear_seconds=0),
+    "farm_silent": AlertPolicy(pending_seconds=0, clear_seconds=0),
+}
+
+
+@dataclass(frozen=True)
+class ProcessorConfig:
+    """Tunable behaviour of the processor; the defaults suit a 5-minute scrape."""
+
+    scrape_interval_seconds: float = 300.0
+    stale_warning_intervals: float = 2.0
+    stale_critical_intervals: float = 4.0
+    adapt_after_points: int = 144
+    failure_window_cycles: int = 12
+    failure_threshold: float = 0.3
+    failure_min_cycles: int = 3
+    recommendation_interval_seconds: float = 2 * 3600.0
+    limits: rules.RuleLimits = field(default_factory=rules.RuleLimits)
+    policies: dict[str, AlertPolicy] = field(default_factory=lambda: dict(DEFAULT_POLICIES))
+
+    def policy(self, rule: str) -> AlertPolicy:
+        """Return the timing policy of a rule."""
+        return self.policies.get(rule) or DEFAULT_POLICIES.get(rule) or AlertPolicy()
+
+
+@dataclass
+class SensorState:
+    """One sensor's detector and the event time of its last processed reading."""
+
+    detector: Detector | None
+    last_at: datetime
+
+
+@dataclass
+class ControllerState:
+    """What the processor remembers about one house's controller."""
+
+    farm_id: str
+    house_number: int
+    last_reading_at: datetime | None = None
+    last_status_at: datetime | None = None
+    latest: dict[str, tuple[float, datetime]] = field(default_factory=dict)
+    out_of_range_since_status: int = 0
+    always_absent: set[str] | None = None
+    failed_sentinels: set[str] = field(default_factory=set)
+    published_typical: float = 0.0
+    failure: FailureScore = field(default_factory=FailureScore)
+    last_recommendation_at: datetime | None = None
+
+
+@dataclass
+class FarmState:
+    """A farm's event-time watermark and its controllers."""
+
+    watermark: datetime | None = None
+    last_scrape_at: datetime | None = None
+    houses: set[int] = field(default_factory=set)
+    last_arrival_wall: float | None = None
+
+
+@dataclass
+class ProcessorState:
+    """Everything that must survive a restart."""
+
+    sensors: dict[tuple[str, int, str], SensorState] = field(default_factory=dict)
+    controllers: dict[tuple[str, int], ControllerState] = field(default_factory=dict)
+    farms: dict[str, FarmState] = field(default_factory=dict)
+    machines: dict[AlertKey, AlertMachine] = field(default_factory=dict)
+
+
+class Processor:
+    """Turns readings, house statuses and scrape logs into alerts, predictions and recommendations."""
+
+    def __init__(self, config: ProcessorConfig | None = None, state: ProcessorState | None = None) -> None:
+        self.config = config or ProcessorConfig()
+        self.state = state or ProcessorState()
+
+    def process(self, event: InputEvent, arrived_wall: float | None = None) -> list[Output]:
+        """Process one event and return the events it gives rise to, in order."""
+        farm = self.state.farms.setdefault(event.farm_id, FarmState())
+        if arrived_wall is not None:
+            farm.last_arrival_wall = arrived_wall
+        if isinstance(event, Reading):
+            return self._reading(event, farm)
+        if isinstance(event, HouseStatus):
+            return self._house_status(event, farm)
+        return self._scrape_log(event, farm)
+
+    def tick(self, now_wall: float) -> list[Output]:
+        """Check, by the wall clock, for farms whose events stopped arriving altogether."""
+        outputs: list[Output] = []
+        now = datetime.fromtimestamp(now_wall).astimezone()
+        interval = self.config.scrape_interval_seconds
+        for farm_id, farm in self.state.farms.items():
+            if farm.last_arrival_wall is None:
+                continue
+            silent = now_wall - farm.last_arrival_wall
+            active = silent >= self.config.stale_critical_intervals * interval
+            condition = Condition(
+                active=active,
+                severity="critical",
+                title="Farm silent",
+                message=f"no event from farm {farm_id} for {silent:.0f} s",
+                value=silent,
+                evidence={"silent_seconds": round(silent, 1)},
+            )
+            outputs += self._alert(AlertKey(farm_id, None, "farm", "farm_silent"), condition, now)
+        return outputs
+
+    def advance_watermark(self, farm_id: str, at: datetime) -> list[Output]:
+        """Move a farm's event time forward from a source outside this processor's partition."""
+        farm = self.state.farms.setdefault(farm_id, FarmState())
+        return self._advance_watermark(farm_id, farm, at)
+
+    def warming_detectors(self) -> int:
+        """Return how many sensors' detectors are still in their warm-up."""
+        return sum(
+            1 for sensor in self.state.sensors.values() if sensor.detector and sensor.detector.warming_up
+        )
+
+    # Readings
+
+    def _reading(self, reading: Reading, farm: FarmState) -> list[Output]:
+        key = (reading.farm_id, reading.house_number, reading.parameter)
+        at = reading.observed_at
+        sensor = self.state.sensors.get(key)
+        if sensor is not None and at <= sensor.last_at:
+            return []
+        controller = self._controller(reading.farm_id, reading.house_number, farm)
+        parameter = PARAMETERS.get(reading.parameter)
+        signal = parameter.signal if parameter else "unknown"
+        if sensor is None:
+            detector = detector_for(signal, reading.parameter) if reading.period == "instant" else None
+            sensor = SensorState(detector=detector, last_at=at)
+            self.state.sensors[key] = sensor
+        sensor.last_at = at
+
+        outputs: list[Output] = []
+        previous = controller.latest.get(reading.parameter)
+        controller.latest[reading.parameter] = (reading.value, at)
+        if reading.target is not None:
+            controller.latest[reading.parameter + TARGET_SUFFIX] = (reading.target, at)
+        if reading.period == "instant":
+            controller.last_reading_at = max(controller.last_reading_at or at, at)
+
+        subject = reading.parameter
+        out_of_range = reading.quality == "out_of_range"
+        if out_of_range:
+            controller.out_of_range_since_status += 1
+        outputs += self._alert(
+            AlertKey(reading.farm_id, reading.house_number, subject, "sensor_out_of_range"),
+            Condition(
+                active=out_of_range,
+                severity="critical",
+                title=f"Sensor {subject} out of range",
+                message=f"{subject} reported {reading.value} {reading.unit}, outside its physical range",
+                value=reading.value,
+            ),
+            at,
+        )
+        if not out_of_range and reading.period == "instant":
+            outputs += self._detect(reading, sensor, signal, at)
+            outputs += self._domain_rules(reading, controller, previous, at)
+        outputs += self._advance_watermark(reading.farm_id, farm, at)
+        return outputs
+
+    def _detect(self, reading: Reading, sensor: SensorState, signal: str, at: datetime) -> list[Output]:
+        detector = sensor.detector
+        if detector is None:
+            return []
+        # A reading with a target is judged as its residual, so the flock's age is built in.
+        use_residual = reading.target is not None and signal in ("temperature", "humidity", "pressure")
+        x = reading.value - reading.target if use_residual and reading.target is not None else reading.value
+        score = detector.update(x, at.timestamp(), adapt_after=self.config.adapt_after_points)
+        expected_fn = getattr(detector, "expected", None)
+        expected = expected_fn() if callable(expected_fn) else None
+        if expected is not None and use_residual and reading.target is not None:
+            expected += reading.target
+        condition = Condition(
+            active=score >= 1.0,
+            severity="critical" if score >= 2.0 else "warning",
+            title=f"Unusual {reading.parameter}",
+            message=f"{reading.parameter} {reading.value:g} {reading.unit} is unusual for this sensor",
+            value=reading.value,
+            expected=None if expected is None else round(float(expected), 3),
+            evidence={"score": round(score, 3), "detector": type(detector).__name__},
+        )
+        key = AlertKey(reading.farm_id, reading.house_number, reading.parameter, ANOMALY_RULE)
+        return self._alert(key, condition, at)
+
+    def _domain_rules(
+        self,
+        reading: Reading,
+        controller: ControllerState,
+        previous: tuple[float, datetime] | None,
+        at: datetime,
+    ) -> list[Output]:
+        limits = self.config.limits
+        farm_id, house = reading.farm_id, reading.house_number
+        parameter = reading.parameter
+        outputs: list[Output] = []
+        if parameter == "temperature.average":
+            target = reading.target
+            if target is None and reading.growth_day is not None:
+                target = rules.target_for_age(reading.growth_day)
+            if target is not None:
+                condition = rules.temperature_off_target(reading.value, target, limits)
+                outputs += self._alert(
+                    AlertKey(farm_id, house, parameter, "temperature_off_target"), condition, at
+                )
+        elif parameter == "static_pressure":
+            condition = rules.static_pressure_out_of_band(reading.value, reading.target, limits)
+            outputs += self._alert(
+                AlertKey(farm_id, house, parameter, "static_pressure_out_of_band"), condition, at
+            )
+        elif parameter in ("co2", "ammonia"):
+            condition = rules.gas_over_limit(parameter, reading.value, limits)
+            outputs += self._alert(
+                AlertKey(farm_id, house, parameter, f"{parameter}_over_limit"), condition, at
+            )
+        if parameter in ("water.daily", "feed.daily"):
+            outputs += self._water_rules(reading, controller, previous, at)
+        if parameter in ("co2", "ammonia", "humidity.inside", "temperature.average"):
+            outputs += self._recommend(reading, controller, at)
+        return outputs
+
+    def _water_rules(
+        self,
+        reading: Reading,
+        controller: ControllerState,
+        previous: tuple[float, datetime] | None,
+        at: datetime,
+    ) -> list[Output]:
+        limits = self.config.limits
+        outputs: list[Output] = []
+        water = controller.latest.get("water.daily")
+        feed = controller.latest.get("feed.daily")
+        if water and feed and water[1].date() == feed[1].date():
+            ratio = rules.water_to_feed_ratio(water[0], feed[0], limits)
+            if ratio is not None:
+                key = AlertKey(reading.farm_id, reading.house_number, "water.daily", "water_to_feed_ratio")
+                outputs += self._alert(key, ratio, at)
+        if reading.parameter == "water.daily" and previous is not None:
+            elapsed = (at - previous[1]).total_seconds()
+            if 0 < elapsed <= 2 * self.config.scrape_interval_seconds:
+                increment = reading.value - previous[0] if reading.value >= previous[0] else reading.value
+                rate = increment * 3600.0 / elapsed
+                lights = controller.latest.get("device.lights.running")
+                night = rules.is_night(reading.controller_time, lights[0] if lights else None, limits)
+                condition = rules.water_at_night(rate, night, limits)
+                key = AlertKey(reading.farm_id, reading.house_number, "water.daily", "water_at_night")
+                outputs += self._alert(key, condition, at)
+        return outputs
+
+    def _recommend(self, reading: Reading, controller: ControllerState, at: datetime) -> list[Output]:
+        latest = controller.latest
+        last = controller.last_recommendation_at
+        if last is not None and (at - last).total_seconds() < self.config.recommendation_interval_seconds:
+            return []
+
+        def recent(name: str) -> float | None:
+            entry = latest.get(name)
+            if entry is None or (at - entry[1]).total_seconds() > 2 * self.config.scrape_interval_seconds:
+                return None
+            return entry[0]
+
+        target = recent("temperature.average" + TARGET_SUFFIX)
+        evidence = rules.needs_more_ventilation(
+            recent("co2"),
+            recent("ammonia"),
+            recent("humidity.inside"),
+            recent("temperature.average"),
+            target if target is not None else recent("temperature.target"),
+            self.config.limits,
+        )
+        if evidence is None:
+            return []
+        controller.last_recommendation_at = at
+        controller_id = controller_id_for(reading.farm_id, reading.house_number)
+        action = "raise_minimum_ventilation"
+        high = ", ".join(name for name in ("co2", "ammonia", "humidity") if name in evidence)
+        return [
+            Recommendation(
+                event_id=deterministic_id("recommendation", controller_id, action, at.isoformat()),
+                farm_id=reading.farm_id,
+                house_number=reading.house_number,
+                action=action,
+                reason=f"{high} high while the house is at or above its target temperature",
+                created_at=at,
+                evidence=evidence,
+            )
+        ]
+
+    # House status and scrape log
+
+    def _house_status(self, status: HouseStatus, farm: FarmState) -> list[Output]:
+        controller = self._controller(status.farm_id, status.house_number, farm)
+        at = status.observed_at
+        if controller.last_status_at is not None and at <= controller.last_status_at:
+            return []
+        controller.last_status_at = at
+        farm_id, house = status.farm_id, status.house_number
+        connected = status.connection_status == "connected"
+        outputs: list[Output] = []
+
+        outputs += self._alert(
+            AlertKey(farm_id, house, "controller", "controller_offline"),
+            Condition(
+                active=not connected,
+                severity="critical",
+                title="Controller offline",
+                message=f"house {house} controller is {status.connection_status}",
+                evidence={"connection_status": status.connection_status},
+            ),
+            at,
+        )
+        outputs += self._alert(
+            AlertKey(farm_id, house, "controller", "controller_alarm"),
+            Condition(
+                active=bool(status.alarm_codes),
+                severity="warning",
+                title="Controller alarm",
+                message="controller alarms: " + ", ".join(status.alarm_codes),
+                evidence={"alarm_codes": list(status.alarm_codes)},
+            ),
+            at,
+        )
+        new_sentinels = self._sentinels(controller, status) if connected else set()
+        for key in sorted(new_sentinels | controller.failed_sentinels):
+            failing = key in new_sentinels
+            outputs += self._alert(
+                AlertKey(farm_id, house, key, "sensor_failed"),
+                Condition(
+                    active=failing,
+                    severity="critical",
+                    title=f"Sensor {key} failed",
+                    message=f"{key} reports no value although it did before",
+                ),
+                at,
+            )
+        controller.failed_sentinels = new_sentinels
+
+        missing = 0
+        if connected:
+            typical = controller.published_typical
+            if typical > 0 and status.readings_published < 0.5 * typical:
+                missing = 1
+            controller.published_typical = max(status.readings_published, 0.9 * typical)
+        cycle = CycleErrors(
+            at=at,
+            bad_quality=controller.out_of_range_since_status,
+            missing_readings=missing,
+            new_sentinels=len(new_sentinels),
+            disconnected=0 if connected else 1,
+            controller_alarms=len(status.alarm_codes),
+        )
+        controller.out_of_range_since_status = 0
+        failure = controller.failure
+        failure.window = self.config.failure_window_cycles
+        failure.threshold = self.config.failure_threshold
+        failure.min_cycles = self.config.failure_min_cycles
+        verdict = failure.add(cycle)
+        if verdict is not None:
+            outputs.append(
+                FailurePrediction(
+                    event_id=deterministic_id("failure_prediction", status.controller_id, at.isoformat()),
+                    farm_id=farm_id,
+                    house_number=house,
+                    controller_id=status.controller_id,
+                    score=round(verdict.score, 4),
+                    threshold=failure.threshold,
+                    confidence=verdict.confidence,
+                    window_start=verdict.window_start,
+                    window_end=verdict.window_end,
+                    predicted_at=at,
+                    evidence=dict(verdict.evidence),
+                )
+            )
+        if connected:
+            controller.last_reading_at = max(controller.last_reading_at or at, at)
+        outputs += self._advance_watermark(farm_id, farm, at)
+        return outputs
+
+    def _sentinels(self, controller: ControllerState, status: HouseStatus) -> set[str]:
+        """Return the sentinel keys that carried a value before; keys never seen valid are not failures."""
+        current = set(status.sentinel_keys)
+        if controller.always_absent is None:
+            controller.always_absent = set(current)
+            return set()
+        # A key that shows a value once is an installed sensor from then on.
+        controller.always_absent &= current
+        return current - controller.always_absent
+
+    def _scrape_log(self, log: ScrapeLog, farm: FarmState) -> list[Output]:
+        at = log.finished_at
+        if farm.last_scrape_at is not None and at <= farm.last_scrape_at:
+            return []
+        farm.last_scrape_at = at
+        failed = log.outcome in ("failed", "auth_failed")
+        needs_person = log.outcome == "auth_failed"
+        condition = Condition(
+            active=failed,
+            severity="critical" if needs_person else "warning",
+            title="Portal login rejected" if needs_person else "Scrape failed",
+            message=(
+                f"scrape of farm {log.farm_id} {log.outcome}"
+                + (f": {log.error_kind}" if log.error_kind else "")
+                + (" (update the portal credentials)" if needs_person else "")
+            ),
+            evidence={"outcome": log.outcome, "error_kind": log.error_kind, "cycle_id": log.cycle_id},
+        )
+        outputs = self._alert(AlertKey(log.farm_id, None, "scraper", "scraper_failed"), condition, at)
+        outputs += self._advance_watermark(log.farm_id, farm, at)
+        return outputs
+
+    # Shared helpers
+
+    def _controller(self, farm_id: str, house: int, farm: FarmState) -> ControllerState:
+        key = (farm_id, house)
+        controller = self.state.controllers.get(key)
+        if controller is None:
+            controller = ControllerState(farm_id=farm_id, house_number=house)
+            self.state.controllers[key] = controller
+            farm.houses.add(house)
+        return controller
+
+    def _advance_watermark(self, farm_id: str, farm: FarmState, at: datetime) -> list[Output]:
+        """Move the farm's event-time watermark and check every controller of it for staleness."""
+        if farm.watermark is not None and at <= farm.watermark:
+            return []
+        farm.watermark = at
+        interval = self.config.scrape_interval_seconds
+        outputs: list[Output] = []
+        for house in sorted(farm.houses):
+            controller = self.state.controllers[(farm_id, house)]
+            if controller.last_reading_at is None:
+                continue
+            age = (at - controller.last_reading_at).total_seconds()
+            intervals = age / interval
+            condition = Condition(
+                active=intervals >= self.config.stale_warning_intervals,
+                severity="critical" if intervals >= self.config.stale_critical_intervals else "warning",
+                title="Controller data stale",
+                message=f"no reading from house {house} for {age / 60:.0f} minutes",
+                value=age,
+                evidence={"last_reading_at": controller.last_reading_at.isoformat()},
+            )
+            outputs += self._alert(AlertKey(farm_id, house, "controller", "controller_stale"), condition, at)
+        return outputs
+
+    def _alert(self, key: AlertKey, condition: Condition, at: datetime) -> list[Output]:
+        machine = self.state.machines.get(key)
+        if machine is None:
+            if not condition.active:
+                return []
+            machine = AlertMachine()
+            self.state.machines[key] = machine
+        return list(machine.step(key, self.config.policy(key.rule), condition, at))

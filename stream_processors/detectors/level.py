@@ -1,0 +1,116 @@
+"""Robust level-shift detector for continuous signals: temperature, humidity, static pressure, gases."""
+
+from __future__ import annotations
+
+from river import stats
+
+from stream_processors.detectors.base import Detector
+
+
+class RobustLevelDetector(Detector):
+    """Flags a short-term level that leaves the robust range of the recent baseline.
+
+    The baseline is the rolling median of the last ``window`` learned values (River's
+    ``RollingQuantile``, exact within the window) and the exponentially weighted mean absolute
+    deviation from it (River's ``EWMean``). The short-term level is an exponentially weighted mean
+    of the last few values, so one noisy reading does not flag but a sustained shift does. The
+    score is the deviation of the short-term level from the median in units of ``threshold`` times
+    the spread, so it does not depend on the signal's unit or scale.
+
+    It suits signals that hover around a level with a daily rhythm (house temperature, the
+    residual of temperature against its target, humidity, static pressure). It cannot tell a slow
+    drift that stays inside the spread from normal; the domain rules cover that case. Flagged
+    values stay out of the baseline; a gap longer than ``max_gap_seconds`` restarts the short-term
+    level from the next value but keeps the baseline.
+
+    >>> detector = RobustLevelDetector(warm_up=20, window=50, min_spread=0.1, short_fading=0.5)
+    >>> for step in range(40):
+    ...     _ = detector.update(20.0 + 0.5 * (step % 3), at=300.0 * step)
+    >>> [round(detector.update(35.0, at=300.0 * (40 + i)), 1) >= 1.0 for i in range(3)]
+    [True, True, True]
+    """
+
+    def __init__(
+        self,
+        warm_up: int = 288,
+        window: int = 576,
+        threshold: float = 4.0,
+        min_spread: float = 0.1,
+        short_fading: float = 0.1,
+        spread_fading: float = 0.001,
+        max_gap_seconds: float = 1800.0,
+        clip: float = 2.0,
+    ) -> None:
+        super().__init__(warm_up)
+        if window < warm_up:
+            raise ValueError(f"window {window} must be at least warm_up {warm_up}")
+        if threshold <= 0 or min_spread <= 0:
+            raise ValueError(f"threshold and min_spread must be positive, got {threshold}, {min_spread}")
+        self.window = window
+        self.threshold = threshold
+        self.min_spread = min_spread
+        self.short_fading = short_fading
+        self.max_gap_seconds = max_gap_seconds
+        self.clip = clip
+        self._median = stats.RollingQuantile(0.5, window_size=window)
+        self._spread = stats.EWMean(fading_factor=spread_fading)
+        self._short: float | None = None
+        self._last_at: float | None = None
+
+    def _short_level(self, x: float, at: float) -> float:
+        if self._short is None or self._gap(at):
+            return x
+        return self.short_fading * x + (1.0 - self.short_fading) * self._short
+
+    def _gap(self, at: float) -> bool:
+        return self._last_at is not None and at - self._last_at > self.max_gap_seconds
+
+    def spread(self) -> float:
+        """Return the baseline spread used as the unit of deviation."""
+        learned_spread = self._spread.get() if self.learned > 1 else 0.0
+        return max(learned_spread * 1.2533, self.min_spread)
+
+    def expected(self) -> float | None:
+        """Return the baseline median, or None before anything was learned."""
+        value: float | None = self._median.get() if self.learned else None
+        return value
+
+    def score_one(self, x: float, at: float) -> float:
+        if self.warming_up:
+            return 0.0
+        median = self._median.get()
+        if median is None:
+            return 0.0
+        level = self._short_level(x, at)
+        return abs(level - median) / (self.threshold * self.spread())
+
+    def learn_one(self, x: float, at: float) -> None:
+        level = self._short_level(x, at)
+        median = self._median.get() if self.learned else None
+        if median is not None:
+            # Winsorise the deviation so a slow drift cannot inflate the spread it is measured in.
+            deviation = abs(x - median)
+            if self.learned > self.warm_up:
+                deviation = min(deviation, self.clip * self.spread())
+            self._spread.update(deviation)
+        self._median.update(x)
+        self._short = level
+        self._last_at = at
+        self.learned += 1
+
+    def adapt(self, x: float, at: float) -> None:
+        """Restart the baseline from the current value after a persistent level shift."""
+        spread = self.spread()
+        self._median = stats.RollingQuantile(0.5, window_size=self.window)
+        self._median.update(x)
+        self._short = x
+        self._last_at = at
+        # Keep the learned spread so the detector scores at once on the new level.
+        self._spread = stats.EWMean(fading_factor=self._spread.fading_factor)
+        self._spread.update(spread / 1.2533)
+        self.learned = self.warm_up
+
+    def advance(self, x: float, at: float) -> None:
+        """Move the short-term level and clock forward without learning a flagged value."""
+        self._short = self._short_level(x, at)
+        self._last_at = at

@@ -1,0 +1,255 @@
+"""Kafka-free glue between raw messages and the processing core, one processor per input partition.
+
+:class:`PartitionWorker` parses each message inside its own error boundary (a message that fails
+becomes a :class:`DeadLetter`, and processing goes on), routes events to the processor of their
+readings partition, skips messages already covered by a restored checkpoint, drops outputs that
+the output topics already hold after a restore, and decides when a partition is due for a
+checkpoint. The Faust app (:mod:`stream_processors.app`) moves the bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from schemas.events import (
+    Alert,
+    DeadLetter,
+    FailurePrediction,
+    Recommendation,
+    ScrapeLog,
+    deterministic_id,
+    readings_key,
+    readings_topic_adapter,
+)
+from stream_processors.checkpoint import Manifest, encode_checkpoint
+from stream_processors.core import InputEvent, Output, Processor, ProcessorConfig, ProcessorState
+from stream_processors.exceptions import InvalidEventError
+from stream_processors.metrics import AgentMetrics
+
+logger = logging.getLogger(__name__)
+
+SCRAPE_LOG_PARTITION_BASE = 1_000_000
+"""Processors of scrape-log partitions are keyed from here, apart from readings partitions."""
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """Full names of the topics the agents read and write."""
+
+    readings: str
+    scrape_log: str
+    alerts: str
+    predictions: str
+    dead_letter: str
+    checkpoints: str
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message to publish."""
+
+    topic: str
+    key: bytes
+    value: bytes
+
+
+@dataclass
+class PartitionProgress:
+    """Checkpoint bookkeeping of one input partition."""
+
+    covered_offset: int = -1
+    last_offset: int = -1
+    events_since_checkpoint: int = 0
+    last_checkpoint_monotonic: float = 0.0
+    slot: int | None = None
+
+
+@dataclass
+class PartitionWorker:
+    """Processors, checkpoint progress and duplicate suppression for the partitions of one worker."""
+
+    topics: TopicNames
+    config: ProcessorConfig = field(default_factory=ProcessorConfig)
+    metrics: AgentMetrics | None = None
+    checkpoint_interval_seconds: float = 30.0
+    checkpoint_every_events: int = 20000
+    monotonic: Callable[[], float] = time.monotonic
+    processors: dict[int, Processor] = field(default_factory=dict)
+    progress: dict[int, PartitionProgress] = field(default_factory=dict)
+    suppressed_ids: set[str] = field(default_factory=set)
+
+    def restore(self, partition: int, manifest: Manifest | None, state: ProcessorState | None) -> None:
+        """Install a partition's restored state, or an empty one when there is no checkpoint."""
+        self.processors[partition] = Processor(self.config, state)
+        progress = PartitionProgress(last_checkpoint_monotonic=self.monotonic())
+        if manifest is not None:
+            progress.covered_offset = manifest.offset
+            progress.last_offset = manifest.offset
+            progress.slot = manifest.slot
+        self.progress[partition] = progress
+
+    def release(self, partition: int) -> None:
+        """Forget a partition that moved to another worker."""
+        self.processors.pop(partition, None)
+        self.progress.pop(partition, None)
+
+    def handle(
+        self, topic: str, partition: int, offset: int, value: bytes | None, arrived_wall: float
+    ) -> list[OutgoingMessage]:
+        """Process one input message and return the messages to publish, dead letters included."""
+        slot = partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
+        if slot not in self.processors:
+            self.restore(slot, None, None)
+        progress = self.progress[slot]
+        if offset <= progress.covered_offset:
+            if self.metrics:
+                self.metrics.skipped.inc()
+            return []
+        progress.last_offset = offset
+        progress.events_since_checkpoint += 1
+        started = time.perf_counter()
+        try:
+            event = self._parse(topic, value)
+            outputs = self.processors[slot].process(event, arrived_wall)
+            if isinstance(event, ScrapeLog):
+                outputs += self._spread_watermark(event)
+            messages = self._publishable(outputs)
+            if self.metrics:
+                self.metrics.events.labels(event.kind).inc()
+        except InvalidEventError as error:
+            messages = [self._dead_letter(topic, partition, offset, value, error.reason, error.error_type)]
+        except Exception as error:  # one failing event must not stop the agent
+            logger.exception(
+                "processing failed, sending the event to the dead-letter topic",
+                extra={"topic": topic, "partition": partition, "offset": offset},
+            )
+            reason = f"processing failed: {type(error).__name__}: {error}"
+            messages = [self._dead_letter(topic, partition, offset, value, reason, "ProcessingError")]
+        if self.metrics:
+            self.metrics.latency.observe(time.perf_counter() - started)
+        return messages
+
+    def tick(self, now_wall: float) -> list[OutgoingMessage]:
+        """Run the wall-clock checks of every processor and return what they publish."""
+        outputs: list[Output] = []
+        for processor in self.processors.values():
+            outputs += processor.tick(now_wall)
+        if self.metrics:
+            self.metrics.warming.set(sum(p.warming_detectors() for p in self.processors.values()))
+            self.metrics.sensors.set(sum(len(p.state.sensors) for p in self.processors.values()))
+        return self._publishable(outputs)
+
+    def checkpoint_due(self, partition: int) -> bool:
+        """Return whether a partition has unsaved events and its interval or event budget is spent."""
+        progress = self.progress.get(partition)
+        if progress is None or progress.events_since_checkpoint == 0:
+            return False
+        if progress.events_since_checkpoint >= self.checkpoint_every_events:
+            return True
+        return self.monotonic() - progress.last_checkpoint_monotonic >= self.checkpoint_interval_seconds
+
+    def checkpoint(
+        self, partition: int, output_offsets: dict[str, dict[int, int]]
+    ) -> tuple[Manifest, list[tuple[str, bytes]]]:
+        """Encode a partition's checkpoint and mark it written; publish the messages in order."""
+        progress = self.progress[partition]
+        manifest, messages = encode_checkpoint(
+            partition, progress.last_offset, self.processors[partition].state, progress.slot, output_offsets
+        )
+        progress.slot = manifest.slot
+        progress.covered_offset = max(progress.covered_offset, progress.last_offset)
+        progress.events_since_checkpoint = 0
+        progress.last_checkpoint_monotonic = self.monotonic()
+        if self.metrics:
+            self.metrics.checkpoints.inc()
+            self.metrics.checkpoint_bytes.labels(str(partition)).set(sum(len(v) for _, v in messages))
+        return manifest, messages
+
+    def _parse(self, topic: str, value: bytes | None) -> InputEvent:
+        if value is None:
+            raise InvalidEventError("empty message value", "EmptyMessage")
+        try:
+            if topic == self.topics.scrape_log:
+                return ScrapeLog.model_validate_json(value)
+            return readings_topic_adapter.validate_json(value)
+        except ValidationError as error:
+            first = error.errors()[0] if error.errors() else {"loc": (), "msg": str(error)}
+            where = ".".join(str(part) for part in first["loc"]) or "message"
+            raise InvalidEventError(f"invalid event at {where}: {first['msg']}", "InvalidEvent") from None
+
+    def _spread_watermark(self, log: ScrapeLog) -> list[Output]:
+        """Advance a farm's event time on every readings partition of this worker that holds it."""
+        outputs: list[Output] = []
+        for slot, processor in self.processors.items():
+            if slot < SCRAPE_LOG_PARTITION_BASE and log.farm_id in processor.state.farms:
+                outputs += processor.advance_watermark(log.farm_id, log.finished_at)
+        return outputs
+
+    def _publishable(self, outputs: list[Output]) -> list[OutgoingMessage]:
+        messages = []
+        for output in outputs:
+            if output.event_id in self.suppressed_ids:
+                self.suppressed_ids.discard(output.event_id)
+                if self.metrics:
+                    self.metrics.suppressed.inc()
+                continue
+            key = readings_key(output.farm_id, output.house_number)
+            if isinstance(output, Alert):
+                messages.append(OutgoingMessage(self.topics.alerts, key, output.to_bytes()))
+                if self.metrics:
+                    self.metrics.alerts.labels(output.rule, output.severity, output.state).inc()
+            elif isinstance(output, FailurePrediction | Recommendation):
+                messages.append(OutgoingMessage(self.topics.predictions, key, output.to_bytes()))
+                if self.metrics:
+                    self.metrics.predictions.labels(output.kind).inc()
+        return messages
+
+    def _dead_letter(
+        self, topic: str, partition: int, offset: int, value: bytes | None, reason: str, error_type: str
+    ) -> OutgoingMessage:
+        raw = value or b""
+        farm_id = _farm_of(raw)
+        try:
+            payload, encoding = raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            payload, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+        letter = DeadLetter(
+            event_id=deterministic_id("dead_letter", "stream_processor", topic, partition, offset),
+            stage="stream_processor",
+            reason=reason,
+            error_type=error_type,
+            farm_id=farm_id,
+            source_topic=topic,
+            source_partition=partition,
+            source_offset=offset,
+            raw_encoding=encoding,  # type: ignore[arg-type]
+            raw_payload=payload,
+            created_at=datetime.now(UTC),
+        )
+        if self.metrics:
+            self.metrics.dead_letters.labels(error_type).inc()
+        logger.warning(
+            "dead-lettered an input message: %s",
+            reason,
+            extra={"topic": topic, "partition": partition, "offset": offset, "farm": farm_id},
+        )
+        key = (farm_id or "stream_processor").encode()
+        return OutgoingMessage(self.topics.dead_letter, key, letter.to_bytes())
+
+
+def _farm_of(raw: bytes) -> str | None:
+    """Return the farm id of a raw JSON payload when it has one, for the dead letter's key."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return None
+    farm = document.get("farm_id") if isinstance(document, dict) else None
+    return farm if isinstance(farm, str) and farm else None

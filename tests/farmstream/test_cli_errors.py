@@ -1,0 +1,68 @@
+"""Unit tests of the operator-facing errors of the ``farmstream`` command (no broker, no database)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from farmstream.cli import main
+
+FARMSTREAM = Path(sys.executable).with_name("farmstream")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "arguments"),
+    [
+        ("FARMSTREAM_KAFKA_PORT", "abc", ["stack", "status"]),
+        ("FARMSTREAM_POSTGRES_PORT", "80", ["stack", "status"]),
+        ("FARMSTREAM_TOPIC_PREFIX", "bad prefix!", ["topics", "list"]),
+    ],
+)
+def test_invalid_setting_prints_one_line(variable: str, value: str, arguments: list[str]) -> None:
+    result = subprocess.run(
+        [str(FARMSTREAM), *arguments],
+        env={**os.environ, variable: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert repr(value) in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_setting_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FARMSTREAM_KAFKA_HEAP_MB", "lots")
+
+    status = main(["stack", "status"])
+
+    assert status == 2
+    error = capsys.readouterr().err
+    assert error.startswith("farmstream: invalid configuration: FARMSTREAM_KAFKA_HEAP_MB")
+    assert error.count("\n") == 1
+
+
+def test_unreachable_broker_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Port 9 on loopback has no listener, so the metadata request fails fast.
+    monkeypatch.setenv("FARMSTREAM_KAFKA_BOOTSTRAP", "127.0.0.1:9")
+
+    status = main(["topics", "list"])
+
+    assert status == 1
+    error = capsys.readouterr().err
+    assert "no Kafka broker answers on 127.0.0.1:9" in error
+    assert "FARMSTREAM_KAFKA_BOOTSTRAP" in error

@@ -1,0 +1,173 @@
+"""Scraper tests: farms scraped against a fake portal on 127.0.0.1, events kept by an in-memory recorder.
+
+The recorder stands in for the Kafka publisher; the integration test runs the real broker.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fake_rotemnet import Account, FakePortal
+from prometheus_client import CollectorRegistry
+
+from producers.config import ScraperSettings
+from producers.metrics import ScraperMetrics
+from producers.scraper import Scraper
+from schemas.events import DeadLetter, HouseStatus, Reading, ScrapeLog
+
+NOON_CHICAGO = datetime(2026, 4, 24, 17, 25, tzinfo=UTC)
+
+
+class Recorder:
+    """Keeps published events in lists."""
+
+    def __init__(self) -> None:
+        self.readings: list[Reading] = []
+        self.statuses: list[HouseStatus] = []
+        self.logs: list[ScrapeLog] = []
+        self.dead_letters: list[DeadLetter] = []
+
+    def reading(self, event: Reading | HouseStatus) -> None:
+        (self.readings if isinstance(event, Reading) else self.statuses).append(event)  # type: ignore[arg-type]
+
+    def scrape_log(self, event: ScrapeLog) -> None:
+        self.logs.append(event)
+
+    def dead_letter(self, event: DeadLetter) -> None:
+        self.dead_letters.append(event)
+
+    def flush(self) -> int:
+        return 0
+
+
+@pytest.fixture
+def portal() -> Iterator[FakePortal]:
+    accounts = {
+        "good": Account(password="pw-good", houses=7, offline_houses=frozenset({7})),
+        "bad": Account(password="pw-bad", houses=6),
+    }
+    with FakePortal(accounts) as fake:
+        yield fake
+
+
+def _farms_file(tmp_path: Path, portal: FakePortal, bad_password: str = "wrong") -> Path:
+    path = tmp_path / "farms.json"
+    path.write_text(json.dumps({
+        "portal_url": portal.url,
+        "farms": [
+            {"farm_id": "farm-good", "username": "good", "password": "pw-good", "timezone": "America/Chicago"},
+            {"farm_id": "farm-bad", "username": "bad", "password": bad_password, "timezone": "America/Chicago"},
+        ],
+    }))
+    return path
+
+
+def _scraper(path: Path, now: datetime = NOON_CHICAGO) -> tuple[Scraper, Recorder]:
+    settings = ScraperSettings(farms_file=path, max_retries=1, backoff_base_seconds=0.0, _env_file=None)  # type: ignore[call-arg]
+    recorder = Recorder()
+    scraper = Scraper(settings, publisher=recorder, metrics=ScraperMetrics(CollectorRegistry()), clock=lambda: now,
+                      sleep=lambda _: None)
+    return scraper, recorder
+
+
+def test_cycle_publishes_every_house(tmp_path: Path, portal: FakePortal) -> None:
+    scraper, recorder = _scraper(_farms_file(tmp_path, portal))
+    logs = {log.farm_id: log for log in scraper.run_cycle()}
+    scraper.close()
+
+    good = logs["farm-good"]
+    assert good.outcome == "success"
+    assert good.houses_total == 7
+    assert good.houses_connected == 6
+    statuses = {status.house_number: status for status in recorder.statuses}
+    assert sorted(statuses) == [1, 2, 3, 4, 5, 6, 7]
+    assert statuses[7].connection_status == "offline"
+    assert statuses[7].readings_published == 0
+    assert not [reading for reading in recorder.readings if reading.house_number == 7]
+    assert good.readings_published == len(recorder.readings)
+
+
+def test_command_zero_wins_over_comparison(tmp_path: Path, portal: FakePortal) -> None:
+    scraper, recorder = _scraper(_farms_file(tmp_path, portal))
+    scraper.run_cycle()
+    scraper.close()
+    house2 = {reading.parameter: reading for reading in recorder.readings if reading.house_number == 2}
+    assert house2["temperature.average"].value == 29.71
+    assert house2["temperature.average"].source_command == "RNBL_GetCommandData/0"
+    assert house2["temperature.average"].observed_at == datetime(2026, 4, 24, 10, 33, 19, 849676, tzinfo=UTC)
+    # Water_Per_Hour-like keys only in the comparison still arrive; the comparison has sensor 9 too.
+    assert house2["temperature.sensor_9"].value == 27.33
+
+
+def test_bad_credentials_stop_farm(tmp_path: Path, portal: FakePortal) -> None:
+    path = _farms_file(tmp_path, portal)
+    scraper, recorder = _scraper(path)
+    first = {log.farm_id: log for log in scraper.run_cycle()}
+    assert first["farm-bad"].outcome == "auth_failed"
+    assert first["farm-bad"].error_kind == "credentials"
+    assert first["farm-good"].outcome == "success"
+    assert portal.logins["bad"] == 1
+
+    second = {log.farm_id: log for log in scraper.run_cycle()}
+    assert second["farm-bad"].outcome == "auth_failed"
+    assert second["farm-bad"].requests == 0
+    assert second["farm-good"].outcome == "success"
+    assert portal.logins["bad"] == 1
+
+    _farms_file(tmp_path, portal, bad_password="pw-bad")
+    third = {log.farm_id: log for log in scraper.run_cycle()}
+    scraper.close()
+    assert third["farm-bad"].outcome == "success"
+    assert portal.logins["bad"] == 2
+    assert len([log for log in recorder.logs if log.farm_id == "farm-bad"]) == 3
+
+
+def test_malformed_site_info_dead_letters(tmp_path: Path, portal: FakePortal) -> None:
+    path = tmp_path / "farms.json"
+    path.write_text(json.dumps({"portal_url": portal.url, "farms": [
+        {"farm_id": "farm-good", "username": "good", "password": "pw-good"}]}))
+    scraper, recorder = _scraper(path)
+    scraper.run_cycle()
+    portal.faults.malformed_json = 1
+    logs = scraper.run_cycle()
+    scraper.close()
+    assert logs[0].outcome == "failed"
+    assert logs[0].error_kind == "payload"
+    assert len(recorder.dead_letters) == 1
+    letter = recorder.dead_letters[0]
+    assert letter.command == "GetSiteControllersInfo"
+    assert letter.raw_payload.startswith('{"reponseObj"')
+
+
+def test_server_errors_survived(tmp_path: Path, portal: FakePortal) -> None:
+    scraper, recorder = _scraper(_farms_file(tmp_path, portal, bad_password="pw-bad"))
+    portal.faults.server_errors = 1
+    logs = scraper.run_cycle()
+    scraper.close()
+    assert {log.outcome for log in logs} == {"success"}
+    assert sum(log.retries for log in logs) == 1
+    assert len(recorder.statuses) == 13
+
+
+def test_history_once_a_day(tmp_path: Path, portal: FakePortal) -> None:
+    path = tmp_path / "farms.json"
+    path.write_text(json.dumps({"portal_url": portal.url, "farms": [
+        {"farm_id": "farm-good", "username": "good", "password": "pw-good", "timezone": "America/Chicago"}]}))
+    scraper, recorder = _scraper(path)
+    scraper.run_cycle()
+    history = [reading for reading in recorder.readings if reading.period == "day"]
+    assert history
+    assert {reading.growth_day for reading in history} == set(range(-1, 21))  # day 21 is partial
+    day20 = [r for r in history if r.house_number == 1 and r.parameter == "history.water.total" and r.growth_day == 20]
+    assert day20[0].value == 2024.0
+    calls = portal.calls["RNBL_GetCommandData"]
+    scraper.run_cycle()
+    scraper.close()
+    assert portal.calls["RNBL_GetCommandData"] - calls == 6  # command 0 only, history already done today
+    heaters = [r for r in history if r.parameter == "history.heater_1.runtime" and r.house_number == 1]
+    assert heaters[0].value == 5400.0
+    assert not recorder.dead_letters

@@ -1,0 +1,308 @@
+"""Unit tests of the processing core: rules, stale tracking, failure score, checkpoints (pure)."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta
+
+import pytest
+from sp_events import START, STEP, make_reading, make_scrape_log, make_status
+
+from schemas.events import Alert, FailurePrediction, Recommendation
+from stream_processors.checkpoint import Checkpoint, dump_checkpoint, load_checkpoint
+from stream_processors.core import Output, Processor, ProcessorConfig
+from stream_processors.exceptions import CheckpointMismatchError
+from stream_processors.evaluation import nab, replay
+
+
+def _alerts(outputs: list[Output], rule: str | None = None, state: str | None = None) -> list[Alert]:
+    return [
+        event
+        for event in outputs
+        if isinstance(event, Alert)
+        and (rule is None or event.rule == rule)
+        and (state is None or event.state == state)
+    ]
+
+
+def _at(step: int) -> datetime:
+    return START + step * STEP
+
+
+def test_co2_limits_warning_then_critical() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step, value in enumerate([2000, 3200, 3300, 3400, 5200, 5300]):
+        outputs += processor.process(make_reading("co2", value, _at(step), unit="ppm"))
+    alerts = _alerts(outputs, "co2_over_limit")
+    assert [(alert.state, alert.severity) for alert in alerts] == [
+        ("open", "warning"),
+        ("reminder", "critical"),
+    ]
+
+
+def test_ammonia_over_limit_opens() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(4):
+        outputs += processor.process(make_reading("ammonia", 26.0, _at(step), unit="ppm"))
+    alerts = _alerts(outputs, "ammonia_over_limit", "open")
+    assert len(alerts) == 1
+    assert alerts[0].severity == "critical"
+
+
+def test_temperature_judged_by_flock_age() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    # Day 3 of the flock wants about 31.5 °C; 26 °C is far too cold even without a target.
+    for step in range(4):
+        outputs += processor.process(make_reading("temperature.average", 26.0, _at(step), growth_day=3))
+    alerts = _alerts(outputs, "temperature_off_target", "open")
+    assert len(alerts) == 1
+    assert alerts[0].severity == "critical"
+    assert alerts[0].expected == pytest.approx(31.5)
+
+
+def test_static_pressure_against_target() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(4):
+        outputs += processor.process(make_reading("static_pressure", 45.0, _at(step), target=25.0, unit="Pa"))
+    assert len(_alerts(outputs, "static_pressure_out_of_band", "open")) == 1
+
+
+def test_water_at_night_flags_leak() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(8):
+        at = _at(step)
+        outputs += processor.process(make_reading("device.lights.running", 0, at, unit="count"))
+        outputs += processor.process(make_reading("water.daily", 100.0 + 10.0 * step, at, unit="L"))
+    assert len(_alerts(outputs, "water_at_night", "open")) == 1
+
+
+def test_water_to_feed_ratio_high() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(10):
+        at = _at(step)
+        outputs += processor.process(make_reading("feed.daily", 1000.0 + step, at, unit="kg"))
+        outputs += processor.process(make_reading("water.daily", 2800.0 + step, at, unit="L"))
+    alerts = _alerts(outputs, "water_to_feed_ratio", "open")
+    assert len(alerts) == 1
+    assert alerts[0].severity == "critical"
+
+
+def test_recommendation_when_co2_high_and_warm() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(20):
+        at = _at(step)
+        outputs += processor.process(make_reading("temperature.average", 30.0, at, target=29.0))
+        outputs += processor.process(make_reading("co2", 2800.0, at, unit="ppm"))
+    recommendations = [event for event in outputs if isinstance(event, Recommendation)]
+    assert len(recommendations) == 1
+    assert recommendations[0].action == "raise_minimum_ventilation"
+
+
+def test_no_recommendation_when_cold() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(3):
+        at = _at(step)
+        outputs += processor.process(make_reading("temperature.average", 26.0, at, target=29.0))
+        outputs += processor.process(make_reading("co2", 2800.0, at, unit="ppm"))
+    assert not [event for event in outputs if isinstance(event, Recommendation)]
+
+
+def test_stale_controller_warning_then_critical() -> None:
+    processor = Processor()
+    processor.process(make_reading("temperature.average", 25.0, _at(0), house=1))
+    outputs: list[Output] = []
+    for step in range(1, 6):
+        outputs += processor.process(make_reading("temperature.average", 25.0, _at(step), house=2))
+    stale = _alerts(outputs, "controller_stale")
+    assert [(alert.state, alert.severity, alert.house_number) for alert in stale] == [
+        ("open", "warning", 1),
+        ("reminder", "critical", 1),
+    ]
+    assert stale[0].event_time == _at(2)
+    assert stale[1].event_time == _at(4)
+    back = processor.process(make_reading("temperature.average", 25.0, _at(6), house=1))
+    back += processor.process(make_reading("temperature.average", 25.0, _at(7), house=2))
+    assert [alert.state for alert in _alerts(back, "controller_stale")] == ["resolved"]
+
+
+def test_scrape_log_drives_watermark() -> None:
+    processor = Processor()
+    processor.process(make_reading("temperature.average", 25.0, _at(0)))
+    outputs = processor.process(make_scrape_log(_at(2), "success"))
+    assert len(_alerts(outputs, "controller_stale", "open")) == 1
+
+
+def test_offline_controller_alert() -> None:
+    processor = Processor()
+    outputs = processor.process(make_status(_at(0), connection="offline"))
+    outputs += processor.process(make_status(_at(1), connection="connected"))
+    assert [alert.state for alert in _alerts(outputs, "controller_offline")] == ["open", "resolved"]
+
+
+def test_auth_failure_is_farm_level() -> None:
+    processor = Processor()
+    outputs = processor.process(make_scrape_log(_at(0), "auth_failed"))
+    alerts = _alerts(outputs, "scraper_failed", "open")
+    assert len(alerts) == 1
+    assert alerts[0].house_number is None
+    assert alerts[0].severity == "critical"
+
+
+def test_never_installed_sensor_not_failed() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(4):
+        outputs += processor.process(make_status(_at(step), sentinels=["General.CO2"]))
+    assert _alerts(outputs, "sensor_failed") == []
+
+
+def test_new_sentinel_is_sensor_failure() -> None:
+    processor = Processor()
+    processor.process(make_status(_at(0), sentinels=["General.CO2"]))
+    outputs = processor.process(make_status(_at(1), sentinels=["General.CO2", "Temperature_Sensor_3"]))
+    alerts = _alerts(outputs, "sensor_failed", "open")
+    assert [alert.subject for alert in alerts] == ["Temperature_Sensor_3"]
+
+
+def test_failure_prediction_on_error_rate() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(6):
+        outputs += processor.process(
+            make_status(_at(step), alarms=["12 Low Relay Current"] if step >= 3 else [])
+        )
+    predictions = [event for event in outputs if isinstance(event, FailurePrediction)]
+    assert len(predictions) == 1
+    assert predictions[0].evidence["controller_alarms"] == 2
+    assert 0 < predictions[0].confidence <= 1
+    assert predictions[0].predicted_at == _at(4)
+
+
+def test_out_of_range_counts_toward_failure() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(5):
+        outputs += processor.process(
+            make_reading("temperature.sensor_2", -40.0, _at(step), quality="out_of_range")
+        )
+        outputs += processor.process(make_status(_at(step)))
+    assert len(_alerts(outputs, "sensor_out_of_range", "open")) == 1
+    assert [event for event in outputs if isinstance(event, FailurePrediction)]
+
+
+def test_redelivered_reading_ignored() -> None:
+    processor = Processor()
+    reading = make_reading("co2", 6000.0, _at(0), unit="ppm")
+    assert processor.process(reading) == []
+    second = make_reading("co2", 6000.0, _at(3), unit="ppm")
+    opened = processor.process(second)
+    assert len(_alerts(opened, "co2_over_limit", "open")) == 1
+    assert processor.process(second) == []
+    assert processor.process(reading) == []
+
+
+def test_checkpoint_restore_repeats_nothing() -> None:
+    processor = Processor()
+    events = [
+        make_reading("co2", 6000.0 if step >= 2 else 1000.0, _at(step), unit="ppm") for step in range(12)
+    ]
+    before = [output for event in events[:6] for output in processor.process(event)]
+    data = dump_checkpoint(Checkpoint(partition=0, offset=5, state=processor.state))
+    restored = Processor(state=load_checkpoint(data).state)
+    replayed = [output for event in events for output in restored.process(event)]
+    assert len(_alerts(before, "co2_over_limit", "open")) == 1
+    assert _alerts(replayed, "co2_over_limit", "open") == []
+
+
+def test_checkpoint_keeps_detector_warm() -> None:
+    processor = Processor()
+    for step in range(400):
+        processor.process(make_reading("temperature.sensor_1", 25.0 + math.sin(step / 20), _at(step)))
+    restored = Processor(state=load_checkpoint(dump_checkpoint(Checkpoint(0, 399, processor.state))).state)
+    assert restored.warming_detectors() == 0
+
+
+def test_checkpoint_other_river_rejected() -> None:
+    checkpoint = Checkpoint(partition=0, offset=1, state=Processor().state, river_version="0.0.1")
+    with pytest.raises(CheckpointMismatchError, match="River 0.0.1"):
+        load_checkpoint(dump_checkpoint(checkpoint))
+
+
+def test_farm_silent_by_wall_clock() -> None:
+    processor = Processor()
+    processor.process(make_reading("temperature.average", 25.0, _at(0)), arrived_wall=1000.0)
+    assert processor.tick(1000.0 + 600) == []
+    alerts = _alerts(processor.tick(1000.0 + 1300), "farm_silent", "open")
+    assert len(alerts) == 1
+
+
+def _broiler_day(step: int, generator: random.Random) -> float:
+    hour = (step * 5 / 60) % 24
+    return 29.0 + 1.2 * math.sin(2 * math.pi * (hour - 9) / 24) + generator.gauss(0, 0.25)
+
+
+def test_fault_free_house_stays_quiet() -> None:
+    processor = Processor()
+    generator = random.Random(21)
+    outputs: list[Output] = []
+    for step in range(14 * 288):
+        at = _at(step)
+        value = _broiler_day(step, generator) - 0.1 * (step / 288)
+        outputs += processor.process(make_reading("temperature.sensor_1", value, at))
+    assert _alerts(outputs, state="open") == []
+
+
+def test_heater_failure_detected_quickly() -> None:
+    processor = Processor()
+    generator = random.Random(22)
+    for step in range(3 * 288):
+        processor.process(make_reading("temperature.sensor_1", _broiler_day(step, generator), _at(step)))
+    outputs: list[Output] = []
+    onset = 3 * 288
+    for step in range(onset, onset + 36):
+        sag = 0.15 * (step - onset)
+        outputs += processor.process(
+            make_reading("temperature.sensor_1", _broiler_day(step, generator) - sag, _at(step))
+        )
+    opened = _alerts(outputs, "anomaly", "open")
+    assert len(opened) == 1
+    # NOTE: the daily rhythm widens the spread, so a 1.8 °C/h sag takes up to two hours to flag.
+    assert opened[0].event_time - _at(onset) <= timedelta(hours=2)
+
+
+def test_nab_replay_beats_best_published() -> None:
+    data = nab.read_series(replay_data())
+    windows = nab.read_windows(replay_data().parent / "labels.json", replay_data().name, data[0])
+    alerts = replay.replay_series(*data)
+    rows = nab.rows_for_times(replay.opening_times(alerts), data[0])
+    result = nab.score_detections(len(data[0]), windows, rows)
+    assert result.true_positives == 4
+    assert result.score > 2.5563
+
+
+def test_nab_replay_scale_invariant() -> None:
+    timestamps, values = nab.read_series(replay_data())
+    windows = nab.read_windows(replay_data().parent / "labels.json", replay_data().name, timestamps)
+    scores = []
+    for low, high in [(15.0, 45.0), (150.0, 450.0)]:
+        readings = replay.series_readings(timestamps, values, low=low, high=high)
+        processor = Processor(ProcessorConfig())
+        alerts = [e for r in readings for e in processor.process(r) if isinstance(e, Alert)]
+        rows = nab.rows_for_times(replay.opening_times(alerts), timestamps)
+        scores.append(nab.score_detections(len(timestamps), windows, rows).true_positives)
+    assert scores[0] == scores[1]
+
+
+def replay_data():  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    return Path("/work/shared/data/nab/machine_temperature_system_failure.csv")
