@@ -13,6 +13,7 @@ budget come from a TOML or JSON file named by FARMSTREAM_NOTIFIER_CONFIG or ``--
     host = "smtp.example.org"
     port = 587
     security = "starttls"                      # none, starttls or ssl
+    # ca_file = "/etc/farmstream/smtp-ca.pem"  # optional: CA that signed the server certificate
     username = "alerts@example.org"
     password_env = "FARMSTREAM_SMTP_PASSWORD"
     from = "farmstream <alerts@example.org>"
@@ -32,7 +33,7 @@ budget come from a TOML or JSON file named by FARMSTREAM_NOTIFIER_CONFIG or ``--
     max_delay_seconds = 600
     max_total_seconds = 3600
 
-Secrets never appear in the file: a channel names the environment variable that holds them.
+Secrets never appear in the file: a channel names the environment variable that contains them.
 """
 
 from __future__ import annotations
@@ -101,6 +102,9 @@ class EmailChannelConfig(_Strict):
     host: str = Field(min_length=1)
     port: int = Field(default=25, ge=1, le=65535)
     security: Literal["none", "starttls", "ssl"] = "none"
+    ca_file: Path | None = Field(
+        default=None, description="PEM file of CA certificates that sign the server's certificate."
+    )
     username: str | None = Field(default=None, min_length=1)
     password_env: str | None = Field(
         default=None, min_length=1, description="Variable holding the SMTP password."
@@ -119,7 +123,10 @@ def _all_states() -> list[AlertState]:
 
 
 class RoutingRule(_Strict):
-    """Which alert states go to which channels. An alert goes to the union of all matching rules."""
+    """A routing rule: a filter on alert states and the channels they go to.
+
+    An alert state goes to the union of the channels of all matching rules.
+    """
 
     name: str = Field(min_length=1)
     farms: Literal["*"] | list[str] = "*"
@@ -207,7 +214,12 @@ def _describe_errors(error: ValidationError) -> list[str]:
             del location[2]
         path = ""
         for part in location:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+            if isinstance(part, int):
+                path += f"[{part}]"
+            elif path:
+                path += f".{part}"
+            else:
+                path = str(part)
         line = f"{path or 'file'}: {item['msg']}"
         # Unknown keys are not echoed: an operator may have pasted a secret where it does not belong.
         if item["type"] not in {"extra_forbidden", "missing"}:
@@ -248,6 +260,12 @@ def _check_references(routing: RoutingConfig) -> list[str]:
                 problems.append(
                     f"channels.{name}: username and password_env go together: set both to log in, or neither"
                 )
+            if settings.ca_file is not None and settings.security == "none":
+                problems.append(
+                    f"channels.{name}.ca_file: set security to starttls or ssl, or remove ca_file"
+                )
+            if settings.ca_file is not None and not settings.ca_file.is_file():
+                problems.append(f"channels.{name}.ca_file: file {str(settings.ca_file)!r} not found")
 
     retry = routing.retry
     if retry.max_delay_seconds < retry.initial_delay_seconds:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg_pool import PoolTimeout
 
 from notifier.channels import Channel, DeliveryContext
 from notifier.config import RoutingRule
@@ -29,9 +33,9 @@ def utc_now() -> datetime:
 class Dispatcher:
     """Deliver alert states once per channel, and work the retry queue.
 
-    The first attempt runs while the Kafka message is processed; a failed attempt is scheduled in
-    the database, and :meth:`process_due` runs the later attempts, so a failing channel never holds
-    back the alerts behind it on the topic.
+    The first attempt runs while the Kafka message is processed. A failed attempt is scheduled in
+    the database and :meth:`process_due` runs the later attempts, so a failing channel delays the
+    alerts behind it on the topic by one attempt's timeout at most.
     """
 
     def __init__(
@@ -44,6 +48,7 @@ class Dispatcher:
         metrics: NotifierMetrics,
         clock: Clock = utc_now,
         draw: Callable[[], float] = random.random,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._channels = channels
         self._rules = rules
@@ -53,6 +58,7 @@ class Dispatcher:
         self._metrics = metrics
         self._clock = clock
         self._draw = draw
+        self._sleep = sleep
 
     def dispatch(self, alert: Alert) -> None:
         """Deliver one alert state to every channel its routing rules name, skipping recorded ones."""
@@ -60,6 +66,8 @@ class Dispatcher:
         routes = routes_for(alert, self._rules)
         if not routes:
             logger.debug("no routing rule matches the alert", extra=_alert_ids(alert))
+        # NOTE: first attempts run one channel after another, so a channel that times out delays
+        # the other channels of the same alert by its timeout.
         for route in routes:
             now = self._clock()
             delivery, existing_status = self._store.claim_new(alert, route, now, now + self._lease)
@@ -73,7 +81,11 @@ class Dispatcher:
             self.attempt(delivery)
 
     def process_due(self) -> bool:
-        """Attempt the oldest due retry, or a delivery whose worker died; return whether there was one."""
+        """Attempt the oldest due retry, or a delivery whose worker died; return whether there was one.
+
+        NOTE: retries are not ordered with later states of the same alert, so a receiver can get
+        ``resolved`` before a retried ``open``. The payload carries the ``sequence`` to order them by.
+        """
         now = self._clock()
         delivery = self._store.claim_due(now, now + self._lease)
         if delivery is None:
@@ -107,7 +119,8 @@ class Dispatcher:
             return
 
         now = self._clock()
-        self._store.mark_delivered(delivery, now)
+        # Between the channel's acceptance and this update a failure means a second delivery later.
+        self._record(lambda: self._store.mark_delivered(delivery, now), delivery)
         self._metrics.deliveries.labels(delivery.channel, "delivered").inc()
         self._metrics.delivery_latency.labels(delivery.channel).observe(
             max(0.0, (now - delivery.first_attempt_at).total_seconds())
@@ -124,7 +137,7 @@ class Dispatcher:
         if next_attempt_at is None:
             self._give_up(delivery, error)
             return
-        self._store.mark_retrying(delivery, error, next_attempt_at)
+        self._record(lambda: self._store.mark_retrying(delivery, error, next_attempt_at), delivery)
         self._metrics.retries.labels(delivery.channel).inc()
         logger.warning(
             "delivery attempt failed, retry scheduled",
@@ -137,12 +150,37 @@ class Dispatcher:
         )
 
     def _give_up(self, delivery: Delivery, error: str) -> None:
-        self._store.mark_failed(delivery, error)
+        self._record(lambda: self._store.mark_failed(delivery, error), delivery)
         self._metrics.deliveries.labels(delivery.channel, "failed").inc()
         logger.error(
             "delivery failed, no further attempts",
             extra={**_delivery_ids(delivery), "attempt": delivery.attempts, "error": error},
         )
+
+    def _record(self, update: Callable[[], None], delivery: Delivery) -> None:
+        """Run an outcome update, retrying connection errors with waits adding up to half the lease.
+
+        The row stays leased to this worker meanwhile, so no other worker attempts it. When the
+        waits are used up the error is raised, and the lease expiry hands the delivery to the retry
+        queue (the update attempts themselves may add time on top of the waits).
+        """
+        budget = self._lease.total_seconds() / 2
+        waited = 0.0
+        delay = 0.5
+        while True:
+            try:
+                update()
+                return
+            except (psycopg.OperationalError, PoolTimeout) as error:
+                if waited + delay > budget:
+                    raise
+                logger.warning(
+                    "recording a delivery outcome failed, trying again",
+                    extra={**_delivery_ids(delivery), "retry_in_seconds": delay, "error": str(error)},
+                )
+            self._sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 8.0)
 
 
 def _alert_ids(alert: Alert) -> dict[str, object]:

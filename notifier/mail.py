@@ -32,7 +32,7 @@ _UNIT_SUFFIX = {
     "deg": "°",
 }
 
-# What a grower checks first, by the first part of the alert subject (the parameter group).
+# Advice on what to check first, by the first part of the alert subject (the parameter group).
 _CHECKS = {
     "temperature": "heaters and their fuel supply, tunnel and exhaust fans, air inlets and curtains, "
     "and whether the probe agrees with a hand-held thermometer",
@@ -178,7 +178,7 @@ class EmailChannel:
                     client.close()
         except smtplib.SMTPRecipientsRefused as error:
             raise DeliveryError(
-                f"e-mail {self.name} via {where}: every recipient refused:"
+                f"e-mail {self.name} via {where}: every recipient rejected:"
                 f" {sorted(error.recipients)}: check the to addresses",
                 permanent=True,
             ) from None
@@ -199,20 +199,27 @@ class EmailChannel:
                 f"e-mail {self.name} via {where}: server replied {error.smtp_code} {reply[:200]!r}",
                 permanent=500 <= error.smtp_code < 600,
             ) from None
+        except ssl.SSLCertVerificationError as error:
+            raise DeliveryError(
+                f"e-mail {self.name} via {where}: server certificate not trusted ({error.verify_message}):"
+                " set ca_file to the CA that signed it",
+                permanent=True,
+            ) from None
         except (smtplib.SMTPException, OSError) as error:
             raise DeliveryError(
                 f"e-mail {self.name} via {where} failed: {type(error).__name__}: {error}"
             ) from None
         if refused:
-            # A partial refusal counts as delivered because the other recipients have the message.
+            # A partial rejection counts as delivered because the other recipients have the message.
             logger.warning(
-                "e-mail refused for some recipients",
+                "e-mail rejected for some recipients",
                 extra={"channel": self.name, "event_id": context.event_id, "refused": sorted(refused)},
             )
 
     def _connect(self) -> smtplib.SMTP:
         settings = self._settings
-        context = ssl.create_default_context()
+        ca_file = str(settings.ca_file) if settings.ca_file is not None else None
+        context = ssl.create_default_context(cafile=ca_file)
         client: smtplib.SMTP
         if settings.security == "ssl":
             client = smtplib.SMTP_SSL(

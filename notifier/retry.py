@@ -36,9 +36,9 @@ class RetryPolicy:
     def backoff_seconds(self, attempts: int, draw: Callable[[], float] = random.random) -> float:
         """Return the wait after the attempts-th failed attempt.
 
-        The delay grows by ``multiplier`` per attempt up to ``max_delay_seconds``; a ``jitter``
-        fraction of it is removed at random (``draw`` returns a number in [0, 1)) so that
-        deliveries that failed together do not all retry at the same instant.
+        The delay grows by ``multiplier`` per attempt up to ``max_delay_seconds``. A ``jitter``
+        fraction of it is removed at random, so deliveries that failed together do not all retry
+        at the same instant. ``draw`` returns a number in [0, 1).
         """
         if attempts < 1:
             raise ValueError(f"attempts must be at least 1, got {attempts}")

@@ -10,8 +10,9 @@ A delivery moves through these states, one row per (event_id, channel):
 
 At-most-twice window: when the process dies after the channel accepted the alert (HTTP 2xx, SMTP
 250) and before ``mark_delivered`` commits, the row stays ``pending``; once its lease expires the
-retry queue sends it again. The window is one database round trip, and both channels carry the
-event id (``Idempotency-Key`` header, Message-ID) so that the receiver can drop the copy.
+retry queue sends it again. The window is that one update, which the dispatcher retries for half
+the lease before giving up, and both channels carry the event id (``Idempotency-Key`` header,
+Message-ID) so that the receiver can drop the copy.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Parse one saved portal exchange (an object with ``request`` and ``response``) into events.
 
-The request tells which service was called and, for ``RNBL_GetCommandData``, which command and
+The request names the service that was called and, for ``RNBL_GetCommandData``, which command and
 house. Services that carry no readings (``JsGlobals_GetJsGlobals``, ``GetFarmRegistration``,
 ``GetComparisonDisplayFields``, ``GetHouseData``, ``Login``) give no events; for
 ``JsGlobals_GetJsGlobals`` the account's unit settings are returned in ``units`` so the caller can

@@ -1,11 +1,11 @@
 """Portal client of one farm account: login, session headers, retries and error classification.
 
-One :class:`PortalClient` holds one ``requests.Session``. It logs in on
+Each :class:`PortalClient` owns one ``requests.Session``. It logs in on
 ``{portal_url}Latest/Services/AllServices.svc/Login``, then calls
 ``{WebServerUrl}Services/AllServices.svc/{Method}`` with the ``userToken`` and
 ``farmConnectionToken`` headers and the ``ASP.NET_SessionId`` cookie. Transient failures are
-retried with exponential backoff and full jitter; an expired session gets one new login per call;
-rejected credentials raise :class:`CredentialsRejectedError` and are not retried.
+retried with exponential backoff and full jitter. An expired session gets one new login per call.
+Rejected credentials raise :class:`CredentialsRejectedError` and are not retried.
 """
 
 from __future__ import annotations
@@ -142,6 +142,8 @@ class PortalClient:
         self.http.cookies.set_policy(_NoCookieJarPolicy())
         self._session: _Session | None = None
         self._latest_session_id: str | None = None
+        self.login_user_info: Mapping[str, Any] | None = None
+        """The login's ``FarmUser`` (UserInfo shape), which may carry the account's unit settings."""
         self.requests_made = 0
         self.retries_made = 0
 
@@ -214,13 +216,15 @@ class PortalClient:
             raw = self._post("Login", url, body, headers)
         except SessionExpiredError as error:
             raise CredentialsRejectedError(f"login rejected for farm {self.farm_id}: {error}") from error
-        envelope = read_envelope(decode_json(raw), raw)
+
+        document = decode_json(raw)
+        envelope = read_envelope(document, raw)
         if envelope.is_succeed is False or envelope.is_authorize is False:
             raise CredentialsRejectedError(
                 f"login rejected for farm {self.farm_id}: {envelope.error_message or 'isSucceed false'}; "
                 "check the username and password in the farms file"
             )
-        document = decode_json(raw)
+
         root = document if isinstance(document, Mapping) else {}
         payload = envelope.payload if isinstance(envelope.payload, Mapping) else {}
         user_token = _first_text(payload, ("FarmUser", "UserToken"), ("UserToken",))
@@ -231,6 +235,7 @@ class PortalClient:
             raise TransientPortalError(
                 f"login for farm {self.farm_id} returned no UserToken or ConnectionToken; will retry"
             )
+
         web_server_url = _first_text(
             root,
             ("WebServerUrl",),
@@ -250,6 +255,8 @@ class PortalClient:
                 payload, ("FarmConnectionInfo", "GatewayName"), ("FarmUser", "GatewayName")
             ),
         )
+        farm_user = payload.get("FarmUser")
+        self.login_user_info = farm_user if isinstance(farm_user, Mapping) else None
         logger.info(
             "logged in to the portal", extra={"farm": self.farm_id, "web_server_url": self._session.web_url}
         )
@@ -285,7 +292,7 @@ class PortalClient:
                     raise TransientPortalError(f"{method}: controller result eRNBLResult 0 (no result yet)")
                 if code != RNBL_SUCCESS:
                     raise PayloadError(
-                        f"{method}: controller result eRNBLResult {code!r} (5 access denied, 10 error), expected 20",
+                        f"{method}: controller result eRNBLResult {code!r}, expected 20 (5 is access denied)",
                         raw,
                     )
         return Response(payload=payload, raw=raw)
@@ -327,6 +334,8 @@ class PortalClient:
                 self.sleep(delay)
             except PortalError as error:
                 self.metrics.failures.labels(self.farm_id, error.kind).inc()
+                if isinstance(error, PayloadError) and error.command is None:
+                    error.command = method
                 raise
 
     def command_data(self, command_id: int, house_number: int) -> Response:

@@ -72,7 +72,10 @@ class ScraperSettings(BaseSettings):
         """Return the accounts to scrape, reading the farms file again on every call."""
         if self.farms_file is not None:
             return load_farms_file(self.farms_file)
-        assert self.portal_url and self.portal_username and self.portal_password and self.farm_id
+        assert self.portal_url is not None
+        assert self.portal_username is not None
+        assert self.portal_password is not None
+        assert self.farm_id is not None
         return [
             FarmAccount(
                 farm_id=self.farm_id,

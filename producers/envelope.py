@@ -1,6 +1,6 @@
 """The portal's response envelope: BOM, JSON, ``reponseObj`` and the success flags.
 
-Every service answers HTTP 200 with ``{"reponseObj": ..., "ErrorObj": ..., "exceptionMessage": ...,
+Every service returns HTTP 200 with ``{"reponseObj": ..., "ErrorObj": ..., "exceptionMessage": ...,
 "isInSession": ..., "isAuthorize": ..., "isSucceed": ..., "contextId": ...}``. The payload key is
 spelt ``reponseObj`` by the real portal; ``responseObj`` is accepted too. Bodies may start with a
 UTF-8 byte order mark.

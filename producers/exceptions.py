@@ -22,7 +22,7 @@ class TransientPortalError(PortalError):
 
 
 class SessionExpiredError(PortalError):
-    """The portal answered ``isAuthorize`` or ``isInSession`` false: log in again."""
+    """The portal returned ``isAuthorize`` or ``isInSession`` false, so a new login is needed."""
 
     kind = "session"
 
@@ -34,7 +34,7 @@ class CredentialsRejectedError(PortalError):
 
 
 class PayloadError(PortalError):
-    """A response or a value that cannot be parsed; ``raw`` holds the bytes it came from."""
+    """A response or a value that cannot be parsed. ``raw`` contains the bytes it came from."""
 
     kind = "payload"
 
@@ -60,7 +60,7 @@ class PayloadError(PortalError):
 
 
 class InvalidValueError(PayloadError):
-    """A value where a number, a clock time or a runtime is expected that is none of those."""
+    """A value that is not the number, clock time or runtime expected."""
 
 
 class UnitError(PayloadError):

@@ -19,7 +19,7 @@ the installed count; ``runtime``: an ``H:MM`` duration."""
 
 @dataclass(frozen=True)
 class Rule:
-    """How one portal key becomes a reading."""
+    """The rule that turns one portal key into a reading."""
 
     parameter: str
     kind: Kind = "measure"

@@ -1,15 +1,16 @@
 """Turn portal payloads into farmstream events: readings, house statuses and dead letters.
 
-Time rules: ``observed_at`` is the portal's ``LastUpdateDT`` when the caller has it (the scraper
-takes it from ``GetSiteControllersInfo``), else the controller's ``HH:MM`` on the fetch date in the
-farm's time zone (a clock more than 12 hours ahead of the fetch belongs to the previous day, one
-more than 12 hours behind to the next), else the fetch time. History rows are observed at local
-midnight of their day, counted back from the current growth day. Event ids are deterministic, so
-parsing the same data again gives the same events.
+Time rules, in order: ``observed_at`` is the portal's ``LastUpdateDT`` when the caller has it (the
+scraper takes it from ``GetSiteControllersInfo``). Without it, the controller's ``HH:MM`` is put on
+the fetch date in the farm's time zone. A clock more than 12 hours ahead of the fetch belongs to the
+previous day, and one more than 12 hours behind belongs to the next. Without a clock, the fetch time
+is used. History rows are observed at local midnight of their day, counted back from the current
+growth day on the portal's date. Event ids are deterministic, so the same data gives the same events.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ _HALF_DAY = timedelta(hours=12)
 
 @dataclass(frozen=True)
 class ParseContext:
-    """What the parser needs besides the payload: the farm, its clock, its units and the fetch time."""
+    """Parser inputs besides the payload: the farm, its time zone, its units and the fetch time."""
 
     farm_id: str
     timezone: tzinfo
@@ -85,7 +86,10 @@ class HouseResult:
         present = self.parameters()
         self.readings.extend(reading for reading in other.readings if reading.parameter not in present)
         self.dead_letters.extend(other.dead_letters)
-        self.sentinel_keys.extend(key for key in other.sentinel_keys if key not in self.sentinel_keys)
+        for key in other.sentinel_keys:
+            rule = mapping.live_rule(key.split(".", 1)[-1])
+            if key not in self.sentinel_keys and (rule is None or rule.parameter not in present):
+                self.sentinel_keys.append(key)
         self.unmapped_keys.extend(other.unmapped_keys)
         self.growth_day = self.growth_day if self.growth_day is not None else other.growth_day
         self.controller_time = self.controller_time or other.controller_time
@@ -130,12 +134,22 @@ def dead_letter(
     house_number: int | None,
     source_key: str | None,
     raw: bytes,
+    observed_at: datetime | None = None,
 ) -> DeadLetter:
-    """Build the dead letter of a payload or value that could not be parsed."""
+    """Build the dead letter of a payload or value that could not be parsed.
+
+    The id covers the data's time (``observed_at``, else the fetch time), so the same bad value in a
+    later scrape is a new dead letter while parsing the same payload again gives the same id.
+    """
     digest = payload_digest(raw)
+    try:
+        text, encoding = raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+    moment = (observed_at or context.fetched_at).isoformat()
     return DeadLetter(
         event_id=deterministic_id(
-            "dead_letter", "producer", context.farm_id, house_number, command, source_key, digest
+            "dead_letter", "producer", context.farm_id, house_number, command, source_key, moment, digest
         ),
         stage="producer",
         reason=str(error),
@@ -144,8 +158,8 @@ def dead_letter(
         house_number=house_number,
         command=command,
         source_key=source_key,
-        raw_encoding="utf-8",
-        raw_payload=raw.decode("utf-8", errors="replace"),
+        raw_encoding=encoding,
+        raw_payload=text,
         created_at=context.fetched_at,
     )
 
@@ -226,9 +240,12 @@ class _Builder:
         self.context = context
         self.result = result
         self.controller_id = controller_id_for(context.farm_id, result.house_number)
+        self.seen = {(reading.parameter, reading.observed_at) for reading in result.readings}
 
     def fail(self, error: PayloadError, cell: Cell | None, row: Mapping[str, Any] | None = None) -> None:
-        raw = _row_bytes(row if row is not None else (cell.row if cell else None))
+        if row is None and cell is not None:
+            row = cell.row
+        raw = _row_bytes(row)
         self.result.dead_letters.append(
             dead_letter(
                 self.context,
@@ -237,6 +254,7 @@ class _Builder:
                 house_number=self.result.house_number,
                 source_key=cell.source_key if cell else None,
                 raw=raw,
+                observed_at=self.result.observed_at,
             )
         )
 
@@ -256,13 +274,11 @@ class _Builder:
         controller_time: str | None = None,
         target: float | None = None,
     ) -> None:
-        if any(
-            reading.parameter == parameter.name
-            for reading in self.result.readings
-            if reading.observed_at == observed_at
-        ):
+        if (parameter.name, observed_at) in self.seen:
+            # A second key for the same parameter (Humidity_1 and Humidity_Current): the first one wins.
             self.result.unmapped_keys.append(cell.source_key)
             return
+        self.seen.add((parameter.name, observed_at))
         self.result.readings.append(
             Reading(
                 event_id=Reading.make_id(self.controller_id, parameter.name, period, observed_at),
@@ -372,11 +388,11 @@ def build_live(
     result = HouseResult(
         house_number=house_number,
         command=command,
-        observed_at=context.fetched_at,
+        observed_at=context.observed_at or context.fetched_at,
         connection_status=connection_status,
     )
     builder = _Builder(context, result)
-    growth_day, clock = _house_facts(cells, builder)
+    _, clock = _house_facts(cells, builder)
     result.observed_at = observed_time(context, clock)
     if not with_readings:
         return result
@@ -412,12 +428,11 @@ def build_live(
             controller_time=result.controller_time,
             target=_target_value(cells_by_key, rule, parameter, context.units),
         )
-    del growth_day
     return result
 
 
 def _uncounted(cells_by_key: Mapping[str, Cell], rule: mapping.Rule) -> bool:
-    """Return True when the rule's count key says nothing was counted, so the value is no value."""
+    """Return True when the rule's count key is 0, because then the value is no value."""
     if rule.counted_by is None or rule.counted_by not in cells_by_key:
         return False
     try:
@@ -466,8 +481,8 @@ def build_history(
     """Build daily-summary readings from history rows, one per mapped field and growth day.
 
     Without ``current_growth_day`` the highest growth day in the rows is taken as today. The current
-    day's row is day-to-date; ``include_current_day=False`` leaves it out so that only complete days,
-    whose values no longer change, are published under their deterministic ids.
+    day's row is day-to-date, so its values still change. ``include_current_day=False`` leaves it out,
+    and then only complete days are published under their deterministic ids.
     """
     command = command_name(command_id)
     result = HouseResult(house_number=house_number, command=command, observed_at=context.fetched_at)
@@ -486,7 +501,9 @@ def build_history(
     if not days:
         return result
     today = current_growth_day if current_growth_day is not None else max(day for _, day in days)
-    fetched_date = context.fetched_at.astimezone(context.timezone).date()
+    # The portal's own time decides today's date, so a simulated or lagging portal clock dates rows right.
+    portal_now = context.observed_at or context.fetched_at
+    fetched_date = portal_now.astimezone(context.timezone).date()
 
     for row, day in days:
         if day > today or (day == today and not include_current_day):

@@ -1,12 +1,14 @@
 """The scrape service: one coordinator per farm, all farms scraped concurrently each cycle.
 
-Per farm and cycle: log in when needed (and read the account's units from
-``JsGlobals_GetJsGlobals`` once per login), fetch ``GetSiteControllersInfo`` for all houses, then
-``RNBL_GetCommandData`` command 0 for each connected house, and once a day, after the configured
-local time, the history commands 35, 40, 41 and 43 of each connected house. A house that is not
-connected yields only its HouseStatus. Every farm gets one ScrapeLog per cycle. A farm whose
-credentials were rejected is not polled again until its credentials change in the farms file
-or the process restarts; it keeps publishing an ``auth_failed`` ScrapeLog each cycle.
+Per farm and cycle, the coordinator logs in when needed and fetches ``GetSiteControllersInfo`` for
+all houses. The first time (and again after the account's settings change) it reads the account's
+units from the login's ``FarmUser``, or from ``JsGlobals_GetJsGlobals`` when ``FarmUser`` states
+none. Then it fetches ``RNBL_GetCommandData`` command 0 for each connected house. Once a day, after
+the configured local time, it also fetches the history commands 35, 40, 41 and 43 of each connected
+house. A house that is not connected yields only its HouseStatus, and every farm gets one ScrapeLog
+per cycle. A farm whose credentials were rejected is not polled again until its credentials change
+in the farms file or the process restarts. Meanwhile it publishes an ``auth_failed`` ScrapeLog
+each cycle.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from producers.parser import (
     dead_letter,
 )
 from producers.site_info import read_site_info
-from producers.tables import read_command_data
+from producers.tables import CommandData, read_command_data
 from producers.units import NO_UNITS, UnitSettings
 from schemas.events import DeadLetter, HouseStatus, Reading, ScrapeLog
 
@@ -53,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 
 class Publisher(Protocol):
-    """Where the scraper's events go (EventPublisher, or a recorder in tests)."""
+    """The destination of the scraper's events (EventPublisher, or a recorder in tests)."""
 
     def reading(self, event: Reading | HouseStatus) -> None: ...
 
@@ -205,6 +207,14 @@ class FarmCoordinator:
         except PortalError as portal_error:
             outcome, error = "failed", portal_error
             logger.error("farm scrape failed", extra={"farm": self.farm_id, "error": str(portal_error)})
+        except Exception as unexpected:
+            # One farm's bug must not stop the other farms: log it and report the farm as failed.
+            logger.exception("farm scrape crashed", extra={"farm": self.farm_id})
+            outcome, error = (
+                "failed",
+                PortalError(f"internal error: {type(unexpected).__name__}: {unexpected}"),
+            )
+            error.kind = "internal"
 
         log = self._scrape_log(
             cycle_id,
@@ -279,6 +289,13 @@ class FarmCoordinator:
     def _ensure_units(self, tally: _Tally) -> None:
         if self.units is not None:
             return
+        try:
+            # The login's FarmUser has the UserInfo shape; when it states the units, JsGlobals is not needed.
+            self.units = UnitSettings.from_user_info(self.client.login_user_info or {})
+            logger.info("account units read", extra={"farm": self.farm_id, "units": self.units.describe()})
+            return
+        except UnitError:
+            pass
         response = self.client.js_globals()
         units = units_of_js_globals(response.payload)
         if units is None:
@@ -289,9 +306,9 @@ class FarmCoordinator:
         logger.info("account units read", extra={"farm": self.farm_id, "units": units.describe()})
 
     def _scrape_farm(self, tally: _Tally) -> tuple[int, int]:
-        self._ensure_units(tally)
         fetched_at = self.clock()
         response = self.client.site_controllers_info()
+        self._ensure_units(tally)  # after the first call, so the login's FarmUser is known
         try:
             site = read_site_info(response.payload)
         except PayloadError as error:
@@ -307,29 +324,41 @@ class FarmCoordinator:
                 result = self._scrape_house(house, context, tally)
             self._publish_house(result, context, tally)
 
-        self._scrape_history(connected, tally)
+        self._scrape_history(connected, site.last_update, tally)
         return len(houses), len(connected)
+
+    def _fetch_command(self, command_id: int, house_number: int) -> CommandData:
+        """Fetch and read one command of one house; a PayloadError carries the raw body and the ids."""
+        response = self.client.command_data(command_id, house_number)
+        try:
+            return read_command_data(response.payload)
+        except PayloadError as error:
+            error.raw = error.raw or response.raw
+            raise
 
     def _scrape_house(self, site_house: HouseResult, context: ParseContext, tally: _Tally) -> HouseResult:
         number = site_house.house_number
         try:
-            response = self.client.command_data(0, number)
-            data = read_command_data(response.payload)
+            data = self._fetch_command(0, number)
         except PayloadError as error:
-            error.raw = error.raw or b""
+            logger.error(
+                "command 0 payload rejected",
+                extra={"farm": self.farm_id, "house": number, "error": str(error)},
+            )
             self._dead_letter(error, command_name(0), number, tally)
             tally.failed_houses.append(number)
             tally.last_error = error
             return site_house
+        except CredentialsRejectedError:
+            raise
         except PortalError as error:
-            if isinstance(error, CredentialsRejectedError):
-                raise
             logger.warning(
                 "house scrape failed", extra={"farm": self.farm_id, "house": number, "error": str(error)}
             )
             tally.failed_houses.append(number)
             tally.last_error = error
             return site_house
+
         result = build_command(data, command_id=0, house_number=number, context=context)
         result.merge(site_house)
         result.connection_status = site_house.connection_status
@@ -347,8 +376,11 @@ class FarmCoordinator:
         if result.unmapped_keys:
             self.metrics.unmapped_keys.labels(self.farm_id).inc(len(result.unmapped_keys))
 
-    def _scrape_history(self, connected: list[HouseResult], tally: _Tally) -> None:
-        now_local = self.clock().astimezone(self.account.zone)
+    def _scrape_history(
+        self, connected: list[HouseResult], portal_time: datetime | None, tally: _Tally
+    ) -> None:
+        # The portal's clock (LastUpdateDT) decides the day, so an accelerated portal clock works too.
+        now_local = (portal_time or self.clock()).astimezone(self.account.zone)
         if now_local.time() < self.options.history_fetch_time:
             return
         today = now_local.date()
@@ -361,9 +393,12 @@ class FarmCoordinator:
                 if (house.house_number, command_id) in done:
                     continue
                 try:
-                    response = self.client.command_data(command_id, house.house_number)
-                    data = read_command_data(response.payload)
+                    data = self._fetch_command(command_id, house.house_number)
                 except PayloadError as error:
+                    logger.error(
+                        "history payload rejected",
+                        extra={"farm": self.farm_id, "house": house.house_number, "command": command_id},
+                    )
                     self._dead_letter(error, command_name(command_id), house.house_number, tally)
                     done.add((house.house_number, command_id))
                     continue
@@ -384,7 +419,7 @@ class FarmCoordinator:
                     data.history,
                     command_id=command_id,
                     house_number=house.house_number,
-                    context=self._context(self.clock(), None),
+                    context=self._context(self.clock(), portal_time),
                     current_growth_day=house.growth_day,
                     include_current_day=False,
                 )

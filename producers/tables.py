@@ -1,6 +1,6 @@
 """Generic reader of ``RNBL_GetCommandData`` payloads: every table of ``dsData`` into cells.
 
-It knows the table shapes, not the commands: parameter-row tables (``General``, ``TempSensor``,
+It reads table shapes, not commands: parameter-row tables (``General``, ``TempSensor``,
 ``DigitalOut``, ... any list of rows with ``ParameterKeyName``), their ``*_View`` twins (only for
 unit signs), the ``MDT`` metadata (unit types), and grid tables (``GridTables``, or a top-level
 ``Data`` with ``ColumnsDefinitions``) whose rows carry a growth-day column. Which cells become
@@ -22,7 +22,7 @@ _SKIPPED_GRID_FIELDS = frozenset({"RowNum"})
 
 @dataclass(frozen=True)
 class Cell:
-    """One raw value of a house, with what the payload says about its unit."""
+    """One raw value of a house, with the unit type and unit sign the payload gives for it."""
 
     table: str
     key: str
@@ -142,7 +142,7 @@ def _parameter_cells(
                 continue
             row_type = row.get("ParameterUnitType")
             # MDT is the metadata table and is right where a row's own type is not
-            # (Birds_Livability rows say UT_Pressure, MDT says UT_Percent).
+            # (Birds_Livability rows carry UT_Pressure, MDT carries UT_Percent).
             unit_type = unit_types.get(key) or (row_type if isinstance(row_type, str) else None)
             cells.append(
                 Cell(

@@ -8,7 +8,7 @@ Every rule about what a raw value means lives here, so the parsers stay generic:
 * Composite ``LangKey_ParametersOnly_N||a||b||c`` renders several parts ("Off / - - -" for the
   ammonia treatment and its reading); the reading is the last part, decoded by the same rules.
 * Device counts: ``LangKey_Off`` means none of the devices is running, a real reading of 0.
-  ``LangKey_On`` says some are running without saying how many, so it is no value.
+  ``LangKey_On`` means some are running without a count, so it is no value.
 * Numbers may carry comma thousands separators (``"115,532"``); any other comma is invalid.
 * Runtimes are ``H:MM`` or ``H:MM:SS`` and become seconds; the clock is ``HH:MM``.
 

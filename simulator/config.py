@@ -40,6 +40,7 @@ PORTAL_FAULT_KINDS = (
     "bom",
     "not_succeeded",
     "missing_dsdata",
+    "login_without_tokens",
 )
 
 TemperatureUnit = Literal["C", "F"]
@@ -123,8 +124,19 @@ class FaultSpec:
             raise ConfigError(f"fault {self.fault_id!r}: start and end need a UTC offset")
         if self.end is not None and self.end <= self.start:
             raise ConfigError(f"fault {self.fault_id!r}: end {self.end} is not after start {self.start}")
-        if self.kind in HOUSE_FAULT_KINDS and self.house is None:
-            raise ConfigError(f"fault {self.fault_id!r}: kind {self.kind} needs a house number")
+        if self.kind in HOUSE_FAULT_KINDS and (self.house is None or not self.farm_id):
+            raise ConfigError(f"fault {self.fault_id!r}: kind {self.kind} needs a farm_id and a house number")
+        probes = {f"Temperature_Sensor_{number}" for number in range(1, 10)}
+        if self.kind.startswith("sensor_") and self.target is not None and self.target not in probes:
+            raise ConfigError(
+                f"fault {self.fault_id!r}: target {self.target!r} is not a simulated probe; "
+                "use Temperature_Sensor_1..8 (inside) or Temperature_Sensor_9 (outside)"
+            )
+        heaters = {f"Heater_{number}" for number in range(1, 17)} | {"Heaters"}
+        if self.kind == "heater_failure" and self.target is not None and self.target not in heaters:
+            raise ConfigError(
+                f"fault {self.fault_id!r}: target {self.target!r} must be Heater_1..16 or Heaters"
+            )
 
     def active_at(self, instant: datetime) -> bool:
         """Return whether the fault is active at a simulated instant."""
@@ -164,7 +176,7 @@ class SimulatorConfig:
     advance_on_scrape: bool = True
     """On-demand clock: a second GetSiteControllersInfo by one account at the same step advances one step."""
     session_lifetime_seconds: float = 3600.0
-    """Real seconds after login until the portal answers isInSession:false."""
+    """Real seconds after login until the portal returns isInSession:false."""
     warmup: bool = True
     """Simulate from local midnight of the start day so the meters and the day's history are filled."""
 
@@ -202,18 +214,56 @@ class SimulatorConfig:
 def default_farms() -> tuple[FarmConfig, ...]:
     """Return four accounts: a capture-like farm, two more metric farms and one US-unit farm."""
     return (
-        FarmConfig("farm-1", "grower1@example.com", "secret-1", host_number=6, houses=6,
-                   display_name="Pine Ridge", weather_mean_c=22.0),
-        FarmConfig("farm-2", "grower2@example.com", "secret-2", host_number=3, houses=8,
-                   display_name="Cedar Creek", birds_per_house=14000, co2_sensor=True, ammonia_sensor=True,
-                   weather_mean_c=22.0, weather_amplitude_c=6.0, dew_point_c=15.0),
-        FarmConfig("farm-3", "grower3@example.com", "secret-3", host_number=6, houses=7,
-                   display_name="Oak Hollow", timezone="America/New_York", growth_day_at_start=9,
-                   co2_sensor=True, weather_mean_c=18.0, dew_point_c=12.0),
-        FarmConfig("farm-us", "grower4@example.com", "secret-4", host_number=4, houses=8,
-                   display_name="Magnolia", units=UnitSettings.imperial(), birds_per_house=25000,
-                   growth_day_at_start=30, ammonia_sensor=True, bom=True),
-    )  # fmt: skip
+        FarmConfig(
+            "farm-1",
+            "grower1@example.com",
+            "secret-1",
+            host_number=6,
+            houses=6,
+            display_name="Pine Ridge",
+            weather_mean_c=22.0,
+        ),
+        FarmConfig(
+            "farm-2",
+            "grower2@example.com",
+            "secret-2",
+            host_number=3,
+            houses=8,
+            display_name="Cedar Creek",
+            birds_per_house=14000,
+            co2_sensor=True,
+            ammonia_sensor=True,
+            weather_mean_c=22.0,
+            weather_amplitude_c=6.0,
+            dew_point_c=15.0,
+        ),
+        FarmConfig(
+            "farm-3",
+            "grower3@example.com",
+            "secret-3",
+            host_number=6,
+            houses=7,
+            display_name="Oak Hollow",
+            timezone="America/New_York",
+            growth_day_at_start=9,
+            co2_sensor=True,
+            weather_mean_c=18.0,
+            dew_point_c=12.0,
+        ),
+        FarmConfig(
+            "farm-us",
+            "grower4@example.com",
+            "secret-4",
+            host_number=4,
+            houses=8,
+            display_name="Magnolia",
+            units=UnitSettings.imperial(),
+            birds_per_house=25000,
+            growth_day_at_start=30,
+            ammonia_sensor=True,
+            bom=True,
+        ),
+    )
 
 
 def default_config(**overrides: Any) -> SimulatorConfig:
@@ -274,7 +324,10 @@ def config_from_dict(data: dict[str, Any]) -> SimulatorConfig:
         data.pop("replay", None)
     if "start" in data:
         data["start"] = _parse_time(data["start"], "start")
-    return _build(SimulatorConfig, {**data, "farms": farms, "faults": tuple(faults), "replay": replay}, "config")
+    config: SimulatorConfig = _build(
+        SimulatorConfig, {**data, "farms": farms, "faults": tuple(faults), "replay": replay}, "config"
+    )
+    return config
 
 
 def load_config(path: Path) -> SimulatorConfig:

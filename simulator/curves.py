@@ -1,30 +1,107 @@
-"""Breed and controller curves the house model follows: target temperature, feed, weight, lights, vent levels."""
+"""Breed and controller curves of the house model: target temperature, feed, weight, lights, vent levels."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import lru_cache
 
 # Target temperature curve (growth day, °C). Day 21 is 27.65 °C like the reference US farm.
 TARGET_CURVE: tuple[tuple[float, float], ...] = (
-    (-1, 32.5), (0, 33.0), (3, 31.5), (7, 30.0), (14, 27.5), (21, 27.65), (28, 23.0), (35, 21.0), (42, 20.0),
-)  # fmt: skip
+    (-1, 32.5),
+    (0, 33.0),
+    (3, 31.5),
+    (7, 30.0),
+    (14, 27.5),
+    (21, 27.65),
+    (28, 23.0),
+    (35, 21.0),
+    (42, 20.0),
+)
 
 # Ross 308 (Aviagen 2022) as-hatched daily feed intake in g/bird/day for days 1..56.
 ROSS308_FEED_G: tuple[int, ...] = (
-    12, 16, 20, 24, 27, 31, 35, 39, 44, 48, 52, 57, 62, 67, 72, 77, 83, 88, 94, 100, 105, 111, 117, 122, 128,
-    134, 139, 145, 150, 156, 161, 166, 171, 176, 180, 185, 189, 193, 197, 201, 204, 207, 211, 213, 216, 219,
-    221, 223, 225, 227, 229, 230, 231, 233, 233, 234,
-)  # fmt: skip
+    12,
+    16,
+    20,
+    24,
+    27,
+    31,
+    35,
+    39,
+    44,
+    48,
+    52,
+    57,
+    62,
+    67,
+    72,
+    77,
+    83,
+    88,
+    94,
+    100,
+    105,
+    111,
+    117,
+    122,
+    128,
+    134,
+    139,
+    145,
+    150,
+    156,
+    161,
+    166,
+    171,
+    176,
+    180,
+    185,
+    189,
+    193,
+    197,
+    201,
+    204,
+    207,
+    211,
+    213,
+    216,
+    219,
+    221,
+    223,
+    225,
+    227,
+    229,
+    230,
+    231,
+    233,
+    233,
+    234,
+)
 
 # Ross 308 (Aviagen 2022) as-hatched body weight in grams by age in days.
 ROSS308_WEIGHT_G: tuple[tuple[float, float], ...] = (
-    (0, 44), (7, 213), (14, 533), (21, 1012), (28, 1616), (35, 2296), (42, 2998), (49, 3681), (56, 4318),
-)  # fmt: skip
+    (0, 44),
+    (7, 213),
+    (14, 533),
+    (21, 1012),
+    (28, 1616),
+    (35, 2296),
+    (42, 2998),
+    (49, 3681),
+    (56, 4318),
+)
 
 # Minimum ventilation level by growth day (the controller's Min/Max Levels table).
 MIN_VENT_CURVE: tuple[tuple[float, float], ...] = (
-    (-1, 1), (0, 2), (7, 4), (14, 5), (21, 6), (28, 8), (35, 10), (42, 12),
-)  # fmt: skip
+    (-1, 1),
+    (0, 2),
+    (7, 4),
+    (14, 5),
+    (21, 6),
+    (28, 8),
+    (35, 10),
+    (42, 12),
+)
 
 WATER_TO_FEED_RATIO = 1.8
 """Litres of water per kg of feed at thermoneutral temperature."""
@@ -40,11 +117,32 @@ BROODING_HEATERS = (3, 4, 5, 6)
 """Heaters over the brooding zone, the only ones used before day 7."""
 
 VENT_LEVELS: tuple[tuple[int, int, float], ...] = (
-    (0, 1, 0.25), (0, 1, 0.5), (0, 1, 0.75), (0, 1, 1.0), (0, 2, 0.75), (0, 2, 1.0), (0, 3, 0.83), (0, 3, 1.0),
-    (0, 4, 0.875), (0, 4, 1.0), (1, 2, 0.9), (1, 2, 1.0), (1, 3, 0.88), (1, 3, 0.93), (1, 3, 0.97),
-    (2, 0, 1.0), (2, 1, 1.0), (2, 2, 1.0), (2, 3, 1.0), (2, 4, 1.0),
-    (6, 0, 1.0), (8, 0, 1.0), (10, 0, 1.0), (12, 0, 1.0), (12, 4, 1.0),
-)  # fmt: skip
+    (0, 1, 0.25),
+    (0, 1, 0.5),
+    (0, 1, 0.75),
+    (0, 1, 1.0),
+    (0, 2, 0.75),
+    (0, 2, 1.0),
+    (0, 3, 0.83),
+    (0, 3, 1.0),
+    (0, 4, 0.875),
+    (0, 4, 1.0),
+    (1, 2, 0.9),
+    (1, 2, 1.0),
+    (1, 3, 0.88),
+    (1, 3, 0.93),
+    (1, 3, 0.97),
+    (2, 0, 1.0),
+    (2, 1, 1.0),
+    (2, 2, 1.0),
+    (2, 3, 1.0),
+    (2, 4, 1.0),
+    (6, 0, 1.0),
+    (8, 0, 1.0),
+    (10, 0, 1.0),
+    (12, 0, 1.0),
+    (12, 4, 1.0),
+)
 MAX_VENT_LEVEL = len(VENT_LEVELS)
 FIRST_TUNNEL_LEVEL = 21
 MAX_AIRFLOW_M3H = TUNNEL_FANS_INSTALLED * TUNNEL_FAN_M3H + EXHAUST_FANS_INSTALLED * EXHAUST_FAN_M3H
@@ -123,3 +221,9 @@ def light_dimmer_percent(growth_day: int, hour: float) -> int:
     if growth_day < 14:
         return 60
     return 35
+
+
+@lru_cache(maxsize=256)
+def daily_intake_norm(growth_day: int, steps_per_day: int) -> float:
+    """Return the sum of hourly_intake_weight over the day's steps, which scales one step's share."""
+    return sum(hourly_intake_weight(growth_day, step * 24.0 / steps_per_day) for step in range(steps_per_day))

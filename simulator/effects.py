@@ -1,4 +1,4 @@
-"""What the active faults do to one house during one step, as the physics model consumes it."""
+"""Fault effects on one house during one step, in the form the physics model consumes."""
 
 from __future__ import annotations
 
@@ -29,11 +29,6 @@ class HouseEffects:
     power_failure: bool = False
     offline: bool = False
     offline_status: int = 2
-
-    @property
-    def any(self) -> bool:
-        """Return whether any fault touches the house in this step."""
-        return self != NO_EFFECTS
 
 
 NO_EFFECTS = HouseEffects()

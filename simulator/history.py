@@ -50,16 +50,31 @@ class CommandLayout:
 
 def _day_column(field: str, width: str) -> Column:
     mobile_width = "50px" if width else "80px"
-    return Column(field, "Day", "Day", "PP_Day", width=width, mobile_width=mobile_width, css="column-dayOfGrowth")
+    return Column(
+        field, "Day", "Day", "PP_Day", width=width, mobile_width=mobile_width, css="column-dayOfGrowth"
+    )
 
 
 def _min_avg_max(unit_type: str) -> tuple[Column, ...]:
     return tuple(
-        Column(f"QueueRecord_{name}Value", header, mobile, f"PP_{header}", "N1", "DT_Float", unit_type,
-               "MinusPointNumericKeyPad", width="", mobile_width="0")
-        for name, header, mobile in (("Minimum", "Min", "Minimum"), ("Average", "Avg", "Average"),
-                                     ("Maximum", "Max", "Maximum"))
-    )  # fmt: skip
+        Column(
+            f"QueueRecord_{name}Value",
+            header,
+            mobile,
+            f"PP_{header}",
+            "N1",
+            "DT_Float",
+            unit_type,
+            "MinusPointNumericKeyPad",
+            width="",
+            mobile_width="0",
+        )
+        for name, header, mobile in (
+            ("Minimum", "Min", "Minimum"),
+            ("Average", "Avg", "Average"),
+            ("Maximum", "Max", "Maximum"),
+        )
+    )
 
 
 def _meter_columns(kind: str, count_field: str, change_field: str, label: str) -> tuple[Column, ...]:
@@ -68,56 +83,174 @@ def _meter_columns(kind: str, count_field: str, change_field: str, label: str) -
     for number in range(1, 5):
         group = f"{label}-{number}"
         lang = f"{kind}HistoryColumnHeader_{kind}_Daily{number}"
-        columns.append(Column(f"HistoryRecord_{count_field}_{number}", group, "Total", lang, unit_type=unit,
-                              group=group, group_lang_key=lang))  # fmt: skip
-        columns.append(Column(f"HistoryRecord_{change_field}_{number}", "Change (%)", "Change (%)",
-                              f"{kind}HistoryColumnHeader_{kind}_Change", unit_type="UT_Percent",
-                              keypad="MinusPointNumericKeyPad", group=group, group_lang_key=lang,
-                              mobile_width="85px"))  # fmt: skip
+        columns.append(
+            Column(
+                f"HistoryRecord_{count_field}_{number}",
+                group,
+                "Total",
+                lang,
+                unit_type=unit,
+                group=group,
+                group_lang_key=lang,
+            )
+        )
+        columns.append(
+            Column(
+                f"HistoryRecord_{change_field}_{number}",
+                "Change (%)",
+                "Change (%)",
+                f"{kind}HistoryColumnHeader_{kind}_Change",
+                unit_type="UT_Percent",
+                keypad="MinusPointNumericKeyPad",
+                group=group,
+                group_lang_key=lang,
+                mobile_width="85px",
+            )
+        )
     return tuple(columns)
 
 
 LAYOUTS: dict[int, CommandLayout] = {
-    35: CommandLayout("HistoryTemperature", "83", "33",
-                      (_day_column("QueueRecord_GrowthDay", ""), *_min_avg_max("UT_Temperature")), 0),
-    36: CommandLayout("HistoryHumidity", "84", "33",
-                      (_day_column("QueueRecord_GrowthDay", ""), *_min_avg_max("UT_Percent")), 0),
-    40: CommandLayout("HistoryWater", "126", "27", (
-        _day_column("HistoryRecord_GrowthDay", "120px"),
-        Column("HistoryRecord_TotalDrink", "Total", "Total", "WaterHistoryColumnHeader_TotalDrinkDaily",
-               unit_type="UT_Volume", group="Total Daily Water",
-               group_lang_key="WaterHistoryColumnHeader_TotalDailyWater"),
-        Column("HistoryRecord_ChangeTotal", "Change (%)", "Change (%)", "WaterHistoryColumnHeader_TotalDrinkChange",
-               unit_type="UT_Percent", keypad="MinusPointNumericKeyPad", group="Total Daily Water",
-               group_lang_key="WaterHistoryColumnHeader_TotalDailyWater", mobile_width="85px"),
-        Column("HistoryRecord_WaterPerBird", "Water Per Bird", "Water Per Bird",
-               "WaterHistoryColumnHeader_WaterPerBird", "N3", "DT_Float", "UT_Volume", "PointNumericKeyPad",
-               width="150px", mobile_width="150px"),
-        *_meter_columns("Water", "DailyWater", "ChangeWater", "Water"),
-        Column("HistoryRecord_TotalWater", "Total Water", "Total Water", "WaterHistoryColumnHeader_TotalWater",
-               unit_type="UT_Volume", mobile_width="90px"),
-        Column("HistoryRecord_Cooling", "Cool Pad", "Cool Pad", "WaterHistoryColumnHeader_Coolpad",
-               unit_type="UT_Volume", mobile_width="70px"),
-        Column("HistoryRecord_Fogger", "Fogger", "Fogger", "WaterHistoryColumnHeader_Fogger",
-               unit_type="UT_Volume"),
-    )),
-    41: CommandLayout("HistoryFeed", "85", "27", (
-        _day_column("HistoryRecord_GrowthDay", "120px"),
-        Column("HistoryRecord_FeederTotal", "Total", "Total", "FeedHistoryColumnHeader_TotalFeedDaily",
-               unit_type="UT_Weight", group="Total Daily Feed", group_lang_key="FeedHistoryColumnHeader_TotalDailyFeed"),
-        Column("HistoryRecord_ChangeTotal", "Change (%)", "Change (%)", "FeedHistoryColumnHeader_TotalFeedChange",
-               unit_type="UT_Percent", keypad="MinusPointNumericKeyPad", group="Total Daily Feed",
-               group_lang_key="FeedHistoryColumnHeader_TotalDailyFeed", mobile_width="85px"),
-        Column("HistoryRecord_FeedPerBird", "Feed Per Bird", "Feed Per Bird", "FeedHistoryColumnHeader_FeedPerBird",
-               "N3", "DT_Float", "UT_Weight", "PointNumericKeyPad", width="150px", mobile_width="150px"),
-        *_meter_columns("Feed", "Feeder", "ChangeFeeder", "Feeder"),
-    )),
-    43: CommandLayout("HistoryHeaters", "89", "33", (
-        _day_column("HistoryRecord_Heaters_GrowthDay", "120px"),
-        *(Column(f"HistoryRecord_Heaters_HeaterDevice_{n}", f"Heater {n}", f"Heater {n}",
-                 f"HeatersHistoryColumnHeader_Heater{n}", "N0", "DT_Time", "UT_Time") for n in range(1, 17)),
-    )),
-}  # fmt: skip
+    35: CommandLayout(
+        "HistoryTemperature",
+        "83",
+        "33",
+        (_day_column("QueueRecord_GrowthDay", ""), *_min_avg_max("UT_Temperature")),
+        0,
+    ),
+    36: CommandLayout(
+        "HistoryHumidity",
+        "84",
+        "33",
+        (_day_column("QueueRecord_GrowthDay", ""), *_min_avg_max("UT_Percent")),
+        0,
+    ),
+    40: CommandLayout(
+        "HistoryWater",
+        "126",
+        "27",
+        (
+            _day_column("HistoryRecord_GrowthDay", "120px"),
+            Column(
+                "HistoryRecord_TotalDrink",
+                "Total",
+                "Total",
+                "WaterHistoryColumnHeader_TotalDrinkDaily",
+                unit_type="UT_Volume",
+                group="Total Daily Water",
+                group_lang_key="WaterHistoryColumnHeader_TotalDailyWater",
+            ),
+            Column(
+                "HistoryRecord_ChangeTotal",
+                "Change (%)",
+                "Change (%)",
+                "WaterHistoryColumnHeader_TotalDrinkChange",
+                unit_type="UT_Percent",
+                keypad="MinusPointNumericKeyPad",
+                group="Total Daily Water",
+                group_lang_key="WaterHistoryColumnHeader_TotalDailyWater",
+                mobile_width="85px",
+            ),
+            Column(
+                "HistoryRecord_WaterPerBird",
+                "Water Per Bird",
+                "Water Per Bird",
+                "WaterHistoryColumnHeader_WaterPerBird",
+                "N3",
+                "DT_Float",
+                "UT_Volume",
+                "PointNumericKeyPad",
+                width="150px",
+                mobile_width="150px",
+            ),
+            *_meter_columns("Water", "DailyWater", "ChangeWater", "Water"),
+            Column(
+                "HistoryRecord_TotalWater",
+                "Total Water",
+                "Total Water",
+                "WaterHistoryColumnHeader_TotalWater",
+                unit_type="UT_Volume",
+                mobile_width="90px",
+            ),
+            Column(
+                "HistoryRecord_Cooling",
+                "Cool Pad",
+                "Cool Pad",
+                "WaterHistoryColumnHeader_Coolpad",
+                unit_type="UT_Volume",
+                mobile_width="70px",
+            ),
+            Column(
+                "HistoryRecord_Fogger",
+                "Fogger",
+                "Fogger",
+                "WaterHistoryColumnHeader_Fogger",
+                unit_type="UT_Volume",
+            ),
+        ),
+    ),
+    41: CommandLayout(
+        "HistoryFeed",
+        "85",
+        "27",
+        (
+            _day_column("HistoryRecord_GrowthDay", "120px"),
+            Column(
+                "HistoryRecord_FeederTotal",
+                "Total",
+                "Total",
+                "FeedHistoryColumnHeader_TotalFeedDaily",
+                unit_type="UT_Weight",
+                group="Total Daily Feed",
+                group_lang_key="FeedHistoryColumnHeader_TotalDailyFeed",
+            ),
+            Column(
+                "HistoryRecord_ChangeTotal",
+                "Change (%)",
+                "Change (%)",
+                "FeedHistoryColumnHeader_TotalFeedChange",
+                unit_type="UT_Percent",
+                keypad="MinusPointNumericKeyPad",
+                group="Total Daily Feed",
+                group_lang_key="FeedHistoryColumnHeader_TotalDailyFeed",
+                mobile_width="85px",
+            ),
+            Column(
+                "HistoryRecord_FeedPerBird",
+                "Feed Per Bird",
+                "Feed Per Bird",
+                "FeedHistoryColumnHeader_FeedPerBird",
+                "N3",
+                "DT_Float",
+                "UT_Weight",
+                "PointNumericKeyPad",
+                width="150px",
+                mobile_width="150px",
+            ),
+            *_meter_columns("Feed", "Feeder", "ChangeFeeder", "Feeder"),
+        ),
+    ),
+    43: CommandLayout(
+        "HistoryHeaters",
+        "89",
+        "33",
+        (
+            _day_column("HistoryRecord_Heaters_GrowthDay", "120px"),
+            *(
+                Column(
+                    f"HistoryRecord_Heaters_HeaterDevice_{n}",
+                    f"Heater {n}",
+                    f"Heater {n}",
+                    f"HeatersHistoryColumnHeader_Heater{n}",
+                    "N0",
+                    "DT_Time",
+                    "UT_Time",
+                )
+                for n in range(1, 17)
+            ),
+        ),
+    ),
+}
 
 
 def _mdt_row(layout: CommandLayout, index: int, column: Column) -> dict[str, Any]:
@@ -374,4 +507,3 @@ def history_command(command: int, house: HouseModel, units: UnitRenderer) -> dic
         ],
         "ExtraTables": [],
     }
-

@@ -25,9 +25,11 @@ STEP_SECONDS = STEP.total_seconds()
 STEPS_PER_DAY = int(timedelta(days=1) / STEP)
 INSIDE_PROBES = 8
 OUTSIDE_PROBE = 9
-HEATER_KW = 30.0
+HEATER_KW = 45.0
+"""Heat output of one heater (about 150,000 BTU/h), in kW."""
 AIR_HEAT_KJ_PER_M3K = 1.2 * 1.006
-HOUSE_HEAT_CAPACITY_KJ_PER_K = 40_000.0
+HOUSE_HEAT_CAPACITY_KJ_PER_K = 100_000.0
+"""Air, birds, litter and structure together: the house's effective heat capacity."""
 HOUSE_AIR_VOLUME_M3 = 150.0 * 15.0 * 3.0
 INLET_AREA_M2 = 18.0
 CURTAIN_AREA_M2 = 45.0
@@ -104,7 +106,7 @@ class DailyRecord:
 
 @dataclass
 class Reading:
-    """What the controller measures and shows after a step, in internal units."""
+    """Measured and displayed values of a controller after a step, in internal units."""
 
     instant: datetime
     local: datetime
@@ -116,7 +118,8 @@ class Reading:
     """Probes 1..8 inside and 9 outside; None means open (not readable)."""
     probe_in_average: list[bool]
     average_c: float
-    outside_c: float
+    outside_c: float | None
+    """The outside probe (probe 9); None while it is open."""
     tunnel_c: float
     wind_chill_c: float
     target_c: float
@@ -213,6 +216,9 @@ class HouseModel:
         self._clock_offset_minutes = rng.choice((-1, 0, 0, 1))
         self._mortality_carry = rng.random()
         self._outdoor_noise = 0.0
+        # Calibration offsets of the humidity and static-pressure sensors.
+        self._humidity_offset = rng.uniform(-5.0, 5.0)
+        self._pressure_offset = rng.uniform(-1.5, 1.5)
         # Controller and physical state.
         self.temperature_c = curves.target_temperature(21.0) + 2.0
         self.humidity_ratio = 0.016
@@ -221,6 +227,7 @@ class HouseModel:
         self.vent_mode = 1
         self.vent_level = 6
         self.heaters_on: list[int] = []
+        self.cool_pad = False
         self.inlet_pct = 25.0
         self.inlet_trim = 0.0
         self.curtain_pct = 0.0
@@ -236,7 +243,6 @@ class HouseModel:
         self._hour_samples = 0
         self._current_hour: int | None = None
         self._current_day: int | None = None
-        self._intake_norm: dict[int, float] = {}
         self._measured_avg = self.temperature_c
         self._last_connected_time = "00:00"
         self.reading: Reading | None = None
@@ -261,22 +267,16 @@ class HouseModel:
 
     def _intake_share(self, growth_day: int, hour: float) -> float:
         """Return the share of the day's intake that falls into one step at this hour."""
-        norm = self._intake_norm.get(growth_day)
-        if norm is None:
-            norm = sum(
-                curves.hourly_intake_weight(growth_day, step * 24.0 / STEPS_PER_DAY)
-                for step in range(STEPS_PER_DAY)
-            )
-            self._intake_norm[growth_day] = norm
-        return curves.hourly_intake_weight(growth_day, hour) / norm
+        weight = curves.hourly_intake_weight(growth_day, hour)
+        return weight / curves.daily_intake_norm(growth_day, STEPS_PER_DAY)
 
     # -- synthetic past ------------------------------------------------------------------------------
 
     def fill_past_history(self, first_day: int, seed: int) -> None:
         """Write approximate daily records for growth days -1 .. first_day-1, before the simulated window.
 
-        The days before the simulated window are not stepped (that would cost a whole flock's steps per
-        house at start-up); they follow the same curves with day-to-day noise.
+        The days before the simulated window are not stepped, because that would cost a whole flock's
+        steps per house at start-up. They follow the same curves with day-to-day noise.
         """
         rng = random.Random(stable_seed(seed, self.farm.farm_id, self.number, "past"))
         birds = self.birds_placed
@@ -332,7 +332,7 @@ class HouseModel:
                 value = None
             values.append(value)
         outside_name = f"Temperature_Sensor_{OUTSIDE_PROBE}"
-        outside_value: float | None = outside
+        outside_value: float | None = outside + effects.probe_drift_c.get(outside_name, 0.0)
         if outside_name in effects.probe_short:
             outside_value = effects.probe_short[outside_name]
         if outside_name in effects.probe_open:
@@ -373,7 +373,7 @@ class HouseModel:
             heaters = len(self.heaters_on)
         self.heaters_on = sorted(available[:heaters])
 
-        if self.vent_mode == 2 and measured < tunnel_set - 1.5:
+        if self.vent_mode == 2 and measured < tunnel_set - 2.0 and not self.cool_pad:
             self.vent_mode = 1
         elif self.vent_mode == 1 and measured > tunnel_set:
             self.vent_mode = 2
@@ -388,22 +388,24 @@ class HouseModel:
         self.vent_level += max(-2, min(2, desired - self.vent_level))
 
         nominal = curves.level_airflow_m3h(self.vent_level)
-        if self.vent_mode == 1:
-            wanted_inlet = (nominal / 3600.0 / math.sqrt(TARGET_PRESSURE_PA / ORIFICE_PA_PER_VELOCITY2)
-                            - self._leak_area_m2) / INLET_AREA_M2 * 100.0  # fmt: skip
-            self.inlet_trim = max(-6.0, min(6.0, self.inlet_trim + 0.15 * (self.static_pressure_pa - 24.9)))
-            wanted_inlet = max(0.0, min(100.0, wanted_inlet + self.inlet_trim))
-            wanted_curtain = 0.0
-        else:
-            wanted_inlet = 0.0
-            wanted_curtain = (nominal / 3600.0 / math.sqrt(TARGET_PRESSURE_PA / ORIFICE_PA_PER_VELOCITY2)
-                              - self._leak_area_m2) / CURTAIN_AREA_M2 * 100.0  # fmt: skip
-            wanted_curtain = max(0.0, min(100.0, wanted_curtain))
+        # Opening that gives the target static pressure at this level's nominal airflow. The tunnel
+        # curtain moves first and the side inlets cover the rest, so mode changes do not spike the pressure.
+        needed_m2 = (
+            nominal / 3600.0 / math.sqrt(TARGET_PRESSURE_PA / ORIFICE_PA_PER_VELOCITY2) - self._leak_area_m2
+        )
+        wanted_curtain = needed_m2 / CURTAIN_AREA_M2 * 100.0 if self.vent_mode == 2 else 0.0
+        wanted_curtain = max(0.0, min(100.0, wanted_curtain))
+        self.curtain_pct += max(-15.0, min(20.0, wanted_curtain - self.curtain_pct))
+        remaining_m2 = needed_m2 - CURTAIN_AREA_M2 * self.curtain_pct / 100.0
+        # The pressure trim integrates only while the inlet can move, so it does not wind up at 0 %.
+        if remaining_m2 > 0.0:
+            error_pa = self.static_pressure_pa - TARGET_PRESSURE_PA
+            self.inlet_trim = max(-4.0, min(4.0, self.inlet_trim + 0.15 * error_pa))
+        wanted_inlet = max(0.0, min(100.0, remaining_m2 / INLET_AREA_M2 * 100.0 + self.inlet_trim))
         if effects.inlet_stuck_at is None:
-            self.inlet_pct += max(-10.0, min(10.0, wanted_inlet - self.inlet_pct))
+            self.inlet_pct += max(-50.0, min(50.0, wanted_inlet - self.inlet_pct))
         elif not math.isnan(effects.inlet_stuck_at):
             self.inlet_pct = effects.inlet_stuck_at
-        self.curtain_pct += max(-20.0, min(20.0, wanted_curtain - self.curtain_pct))
 
         # Physics: airflow, static pressure, heat, moisture and gases.
         outside = self.farm_weather_temperature + self._outdoor_bias * 0.3
@@ -412,15 +414,22 @@ class HouseModel:
             area = self._leak_area_m2 + INLET_AREA_M2 + CURTAIN_AREA_M2
         else:
             airflow = nominal * effects.fan_capacity_factor + 2_500.0
-            area = (self._leak_area_m2 + INLET_AREA_M2 * self.inlet_pct / 100.0
-                    + CURTAIN_AREA_M2 * self.curtain_pct / 100.0)  # fmt: skip
+            area = (
+                self._leak_area_m2
+                + INLET_AREA_M2 * self.inlet_pct / 100.0
+                + CURTAIN_AREA_M2 * self.curtain_pct / 100.0
+            )
         velocity = airflow / 3600.0 / area
         self.static_pressure_pa = ORIFICE_PA_PER_VELOCITY2 * velocity * velocity
 
         relative_out = relative_humidity(outside, humidity_ratio(self.farm_dew_point, 100.0))
         inside_rh = relative_humidity(self.temperature_c, self.humidity_ratio)
-        cool_pad = (not effects.power_failure and self.vent_mode == 2
-                    and measured > tunnel_set + 1.0 and inside_rh < 80.0)  # fmt: skip
+        # Cool pads: on above the tunnel set point + 1 °C, off below + 0.3 °C or above 80 % RH.
+        if effects.power_failure or self.vent_mode != 2 or inside_rh >= 80.0 or measured < tunnel_set + 0.3:
+            self.cool_pad = False
+        elif measured > tunnel_set + 1.0:
+            self.cool_pad = True
+        cool_pad = self.cool_pad
         incoming = outside
         incoming_ratio = humidity_ratio(self.farm_dew_point, 100.0)
         if cool_pad:
@@ -432,8 +441,9 @@ class HouseModel:
         solar = self._solar_kw * max(0.0, math.sin(math.pi * (hour - 6.0) / 14.0)) if 6 <= hour <= 20 else 0.0
         heat_kw = bird_heat_kw + HEATER_KW * len(working_heaters) + solar
         conductance = AIR_HEAT_KJ_PER_M3K * airflow / 3600.0 + self._ua_kw_per_k
-        equilibrium = (incoming * AIR_HEAT_KJ_PER_M3K * airflow / 3600.0 + outside * self._ua_kw_per_k
-                       + heat_kw) / conductance  # fmt: skip
+        equilibrium = (
+            incoming * AIR_HEAT_KJ_PER_M3K * airflow / 3600.0 + outside * self._ua_kw_per_k + heat_kw
+        ) / conductance
         decay = math.exp(-STEP_SECONDS * conductance / HOUSE_HEAT_CAPACITY_KJ_PER_K)
         self.temperature_c = equilibrium + (self.temperature_c - equilibrium) * decay
 
@@ -450,7 +460,7 @@ class HouseModel:
         ratio_eq = incoming_ratio + moisture_kg_s / mass_flow
         self.humidity_ratio = ratio_eq + (self.humidity_ratio - ratio_eq) * air_exchange
 
-        co2_m3h = self.birds * weight * 1.6e-3 + 3.2 * len(working_heaters)
+        co2_m3h = self.birds * weight * 1.6e-3 + 0.107 * HEATER_KW * len(working_heaters)
         co2_eq = OUTSIDE_CO2_PPM + co2_m3h / airflow * 1e6
         self.co2_ppm = co2_eq + (self.co2_ppm - co2_eq) * air_exchange
         litter = 1.0 + min(2.0, effects.leak_l_per_hour / 50.0)
@@ -487,7 +497,10 @@ class HouseModel:
         used = [value for value, flag in zip(values, in_average, strict=False) if flag and value is not None]
         average = sum(used) / len(used) if used else self.temperature_c
         self._measured_avg = average
-        humidity = relative_humidity(self.temperature_c, self.humidity_ratio)
+        humidity = max(
+            1.0,
+            min(100.0, relative_humidity(self.temperature_c, self.humidity_ratio) + self._humidity_offset),
+        )
         self._today.add_sample(average, humidity)
         self._today.water_l = list(self.water_today)
         self._today.feed_kg = list(self.feed_today)
@@ -513,12 +526,14 @@ class HouseModel:
             probes=values,
             probe_in_average=in_average,
             average_c=average,
-            outside_c=values[OUTSIDE_PROBE - 1] if values[OUTSIDE_PROBE - 1] is not None else outside_probe,
+            outside_c=values[OUTSIDE_PROBE - 1],
             tunnel_c=average - 0.05 + self._probe_wander[0] * 0.5,
             wind_chill_c=chill,
             target_c=target,
             humidity=humidity,
-            static_pressure_pa=self.static_pressure_pa + self._rng.gauss(0.0, 0.4),
+            static_pressure_pa=max(
+                0.0, self.static_pressure_pa + self._pressure_offset + self._rng.gauss(0.0, 0.4)
+            ),
             target_pressure_pa=TARGET_PRESSURE_PA,
             vent_mode=self.vent_mode,
             vent_level=self.vent_level,
@@ -560,7 +575,7 @@ class HouseModel:
             temperature * math.atan(0.151977 * math.sqrt(humidity + 8.313659))
             + math.atan(temperature + humidity)
             - math.atan(humidity - 1.676331)
-            + 0.00391838 * humidity**1.5 * math.atan(0.023101 * humidity)
+            + 0.00391838 * math.pow(humidity, 1.5) * math.atan(0.023101 * humidity)
             - 4.686035
         )
 
@@ -584,11 +599,15 @@ class HouseModel:
         self._hour_target_sum += target
         self._hour_samples += 1
 
-    def _alarms(self, reading: Reading, effects: HouseEffects, hour: float, growth_day: int) -> list[tuple[int, str]]:
+    def _alarms(
+        self, reading: Reading, effects: HouseEffects, hour: float, growth_day: int
+    ) -> list[tuple[int, str]]:
         alarms: list[tuple[int, str]] = []
         if reading.average_c < reading.target_c - 3.0:
             alarms.append((1, "Low Temperature"))
-        if reading.average_c > reading.target_c + 5.0:
+        # Ventilation cannot cool below the outside air, so the high alarm allows for a hot day.
+        outside = reading.outside_c if reading.outside_c is not None else -math.inf
+        if reading.average_c > max(reading.target_c + 6.0, outside + 4.0):
             alarms.append((2, "High Temperature"))
         for index, value in enumerate(reading.probes):
             number = index + 1
@@ -634,12 +653,13 @@ class FarmModel:
                 config.seed,
                 self.day0,
                 house_faults.get(number, []),
-                replay if replay_spec and replay_spec.farm_id == farm.farm_id and replay_spec.house == number
+                replay
+                if replay_spec and replay_spec.farm_id == farm.farm_id and replay_spec.house == number
                 else None,
                 replay_spec.sensor if replay_spec else "",
             )
             for number in range(1, farm.houses + 1)
-        ]  # fmt: skip
+        ]
         if config.warmup:
             midnight = start_local.replace(hour=0, minute=0, second=0, microsecond=0)
             self.first_step = -int((start_local - midnight) / STEP)

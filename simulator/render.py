@@ -7,6 +7,7 @@ words, ``"True"``/``"False"``, and ``""``/``"- - -"``/``"-9999"`` for probes tha
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from typing import Any
 
 from simulator import curves
 from simulator.model import INSIDE_PROBES, OUTSIDE_PROBE, HouseModel, Reading
-from simulator.units import UnitRenderer, fixed, trim_number, truncate
+from simulator.units import UnitRenderer, fixed, trim_number
 
 OFF = "LangKey_Off"
 ON = "LangKey_On"
@@ -36,9 +37,21 @@ CONTROLLER_TYPE_INFO = {
     "ControllerTypeStr": "PLATINUM_PLUS_BROILER_PRECISION",
 }
 DATA_CATEGORIES = (
-    "AvgBirdsWeight", "Mortality", "Livability", "Temperature", "Humidity", "CO2", "DailyWater", "DailyFeed",
-    "DailyFCR", "Pressure", "VentLevel", "Heaters", "Silo", "Cycle",
-)  # fmt: skip
+    "AvgBirdsWeight",
+    "Mortality",
+    "Livability",
+    "Temperature",
+    "Humidity",
+    "CO2",
+    "DailyWater",
+    "DailyFeed",
+    "DailyFCR",
+    "Pressure",
+    "VentLevel",
+    "Heaters",
+    "Silo",
+    "Cycle",
+)
 
 
 def iso_instant(instant: datetime) -> str:
@@ -118,11 +131,19 @@ def _comparison_table() -> list[tuple[str, str, ComparisonGetter]]:
         ("Growth_Day", screen + "Growth_Day", lambda r, u: str(r.growth_day)),
         ("Temperature_Current", screen + "Average_Temperature", lambda r, u: u.view_temperature(r.average_c)),
         ("TemperatureOffset", screen + "TemperatureOffset", lambda r, u: fixed(0.0, 1)),
-        ("Static_Pressure", screen + "Static_Pressure", lambda r, u: u.comparison_pressure(r.static_pressure_pa)),
+        (
+            "Static_Pressure",
+            screen + "Static_Pressure",
+            lambda r, u: u.comparison_pressure(r.static_pressure_pa),
+        ),
         ("CO2", screen + "CO2", lambda r, u: "" if r.co2_ppm is None else fixed(r.co2_ppm, 0)),
         ("Inside_Humidity", screen + "Inside_Humidity", lambda r, u: str(round(r.humidity))),
         ("Tunnel_Temperature", screen + "Tunnel_Temperature", lambda r, u: u.view_temperature(r.tunnel_c)),
-        ("Outside_Temperature", screen + "Outside_Temperature", lambda r, u: u.view_temperature(r.outside_c)),
+        (
+            "Outside_Temperature",
+            screen + "Outside_Temperature",
+            lambda r, u: _probe_comparison(r, OUTSIDE_PROBE, u),
+        ),
         ("Vent_Mode", screen + "Vent_Mode", lambda r, u: str(r.vent_mode)),
         ("HouseMode", screen + "House_Mode", _constant("0")),
         ("Vent_Level", screen + "Vent_Level", lambda r, u: str(r.vent_level)),
@@ -132,7 +153,11 @@ def _comparison_table() -> list[tuple[str, str, ComparisonGetter]]:
         ("Vent_Cycle", screen + "CycleStatus", lambda r, u: ON if r.cycling else OFF),
         ("CycleTime", screen + "CycleTime", _constant("0")),
         ("Set_Temperature", screen + "Set_Temperature", lambda r, u: u.view_temperature(r.target_c)),
-        ("Target_Pressure", screen + "Target_Pressure", lambda r, u: u.comparison_pressure(r.target_pressure_pa)),
+        (
+            "Target_Pressure",
+            screen + "Target_Pressure",
+            lambda r, u: u.comparison_pressure(r.target_pressure_pa),
+        ),
         ("Humidity_Treatment", screen + "Humidity_Treatment", _constant(OFF)),
         ("CO2_Treatment", screen + "CO2_Treatment", _constant(OFF)),
         ("Feed_Daily", screen + "Daily_Feed", lambda r, u: fixed(u.weight(r.feed_today_kg), 0)),
@@ -145,7 +170,11 @@ def _comparison_table() -> list[tuple[str, str, ComparisonGetter]]:
         ("Cool_Pad_Flush", screen + "Cool_Pad_Flush", _constant(OFF)),
         ("Nipple_Flush", screen + "Nipple_Flush", _constant(OFF)),
         ("Vent_Level_Percents", screen + "CFM_Percentage", lambda r, u: str(_percent_of_max(r.airflow_m3h))),
-        ("Current_Birds_Count_In_House", screen + "Current_Birds_Count_In_House", lambda r, u: fixed(r.birds, 0)),
+        (
+            "Current_Birds_Count_In_House",
+            screen + "Current_Birds_Count_In_House",
+            lambda r, u: fixed(r.birds, 0),
+        ),
         ("Livablity_Percents", screen + "Birds_Livability", lambda r, u: trim_number(_livability(r), 2)),
         ("Feed_Consumption", screen + "Feed_Consumption", lambda r, u: fixed(u.weight(r.feed_today_kg), 0)),
         ("FCR_Current", screen + "Feed_Consumption_Rate", _constant("LangKey_NA")),
@@ -162,8 +191,11 @@ def _comparison_table() -> list[tuple[str, str, ComparisonGetter]]:
         ("Feed_Area_Temperature", screen + "Feed_Area_Temperature", _blank),
         ("Egg_Room_Temperature", screen + "Egg_Room_Temperature", _blank),
         ("Ammonia", screen + "Ammonia", lambda r, u: _ammonia(r)),
-        ("Wind_Chill_Temperature", screen + "Wind_Chill_Temperature",
-         lambda r, u: u.view_temperature(r.wind_chill_c)),
+        (
+            "Wind_Chill_Temperature",
+            screen + "Wind_Chill_Temperature",
+            lambda r, u: u.view_temperature(r.wind_chill_c),
+        ),
         ("Humidity_Current", screen + "Humidity_1", lambda r, u: str(round(r.humidity))),
         ("Humidity_2", screen + "Humidity_2", _blank),
         ("Outside_Humidity", screen + "Outside_Humidity", _blank),
@@ -171,7 +203,7 @@ def _comparison_table() -> list[tuple[str, str, ComparisonGetter]]:
         ("Emergency_Temperature_1", screen + "Emergency_Temperature_X||1", _blank),
         ("Emergency_Temperature_2", screen + "Emergency_Temperature_X||2", _blank),
         ("Circuit_Breaker_Temp", screen + "Circuit_Breaker_Temp", _blank),
-    ]  # fmt: skip
+    ]
     table += [(f"Silo_{n}", f"{screen}Silo_X||{n}", _constant("0")) for n in range(1, 5)]
     table += [
         ("Wind_Speed", screen + "Wind_Speed", _constant("0.0")),
@@ -190,14 +222,20 @@ def _comparison_table() -> list[tuple[str, str, ComparisonGetter]]:
     ]
     table += [(f"Nest_{n}", f"{screen}Nest_X||{n}", _blank) for n in range(1, 5)]
     table.append(("Attic", screen + "Attic", _blank))
-    table.append(("Air_Vent_1_Position", screen + "Air_Vent_X_Position||1", lambda r, u: str(round(r.inlet_pct))))
+    table.append(
+        ("Air_Vent_1_Position", screen + "Air_Vent_X_Position||1", lambda r, u: str(round(r.inlet_pct)))
+    )
     table += [(f"Air_Vent_{n}_Position", f"{screen}Air_Vent_X_Position||{n}", _blank) for n in range(2, 5)]
     table.append(
-        ("Tunnel_Curtain_1_Position", screen + "Tunnel_Curtain_X_Position||1",
-         lambda r, u: str(round(r.curtain_pct)))
-    )  # fmt: skip
+        (
+            "Tunnel_Curtain_1_Position",
+            screen + "Tunnel_Curtain_X_Position||1",
+            lambda r, u: str(round(r.curtain_pct)),
+        )
+    )
     table += [
-        (f"Tunnel_Curtain_{n}_Position", f"{screen}Tunnel_Curtain_X_Position||{n}", _blank) for n in range(2, 7)
+        (f"Tunnel_Curtain_{n}_Position", f"{screen}Tunnel_Curtain_X_Position||{n}", _blank)
+        for n in range(2, 7)
     ]
     table += [(f"Curtain_{n}_Position", f"{screen}Curtain_X_Position||{n}", _blank) for n in range(1, 5)]
     table += [(f"ZoneInlet{n}", f"{screen}ZoneInletX||{n}", _blank) for n in range(1, 5)]
@@ -210,8 +248,16 @@ def _comparison_table() -> list[tuple[str, str, ComparisonGetter]]:
         ("Auger", screen + "Auger", lambda r, u: "2" if r.feeding else OFF),
     ]
     table += [(f"Extra_System_{n}", f"{screen}Extra_System_X||{n}", _blank) for n in range(1, 5)]
-    for name in ("Water_Main", "Water_Bypass", "Water_Line", "Water_On_Demand", "Valve", "Egg_Room_Heater",
-                 "Egg_Room_Fans", "Egg_Room_Cool"):  # fmt: skip
+    for name in (
+        "Water_Main",
+        "Water_Bypass",
+        "Water_Line",
+        "Water_On_Demand",
+        "Valve",
+        "Egg_Room_Heater",
+        "Egg_Room_Fans",
+        "Egg_Room_Cool",
+    ):
         table.append((name, screen + name, _blank))
     return table
 
@@ -224,9 +270,13 @@ def _weighings(reading: Reading) -> int:
 
 
 def site_controllers_info(
-    houses: list[HouseModel], instant: datetime, units: UnitRenderer
+    houses: list[HouseModel], instant: datetime, units: UnitRenderer, placeholders: bool = False
 ) -> dict[str, Any]:
-    """Build GetSiteControllersInfo's reponseObj for all houses of a farm at one simulated instant."""
+    """Build GetSiteControllersInfo's reponseObj for all houses of a farm at one simulated instant.
+
+    With ``placeholders`` the constant blocks are marker strings that ``expand_placeholders`` replaces
+    in the serialized JSON, which saves serializing them on every step.
+    """
     farm_houses = []
     alarms: list[dict[str, Any]] = []
     readings: list[Reading] = []
@@ -244,8 +294,8 @@ def site_controllers_info(
                 "GrowthDay": 0,
                 "ControllerDate": None,
                 "ConnectionStatus": reading.connection_status,
-                "Data": {name: _empty_data_entry() for name in DATA_CATEGORIES},
-                "HouseControllerTypeInfo": dict(CONTROLLER_TYPE_INFO),
+                "Data": HOUSE_DATA_MARKER if placeholders else _empty_house_data(),
+                "HouseControllerTypeInfo": CONTROLLER_MARKER if placeholders else dict(CONTROLLER_TYPE_INFO),
                 "HouseMode": 0,
                 "IsPigsHouse": False,
                 "FieldName": f"House{house.number}",
@@ -305,32 +355,52 @@ def site_controllers_info(
 # -- RNBL_GetCommandData, CommandID 0 ----------------------------------------------------------------
 
 _MDT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
-    ("Growth_Day", "DT_Number", "UT_Number", "N0"), ("Time", "DT_Time", "UT_Time", "N0"),
-    ("Temperature_Curve", "DT_Number", "UT_Number", "N0"), ("House_Mode", "DT_Number", "UT_Number", "N0"),
-    ("Siren", "DT_Number", "UT_Number", "N0"), ("Vent_Mode", "DT_Number", "UT_Number", "N0"),
-    ("Vent_Level", "DT_Number", "UT_Number", "N0"), ("Set_Temperature", "DT_Number", "UT_Temperature", "N1"),
+    ("Growth_Day", "DT_Number", "UT_Number", "N0"),
+    ("Time", "DT_Time", "UT_Time", "N0"),
+    ("Temperature_Curve", "DT_Number", "UT_Number", "N0"),
+    ("House_Mode", "DT_Number", "UT_Number", "N0"),
+    ("Siren", "DT_Number", "UT_Number", "N0"),
+    ("Vent_Mode", "DT_Number", "UT_Number", "N0"),
+    ("Vent_Level", "DT_Number", "UT_Number", "N0"),
+    ("Set_Temperature", "DT_Number", "UT_Temperature", "N1"),
     ("TemperatureOffset", "DT_Number", "UT_Temperature_Diff", "N1"),
-    ("Target_Pressure", "DT_Number", "UT_Pressure", "N0"), ("Humidity_Treatment", "DT_Number", "UT_Number", "N0"),
+    ("Target_Pressure", "DT_Number", "UT_Pressure", "N0"),
+    ("Humidity_Treatment", "DT_Number", "UT_Number", "N0"),
     ("Humidity_Treatment_Percents", "DT_Number", "UT_Percent", "N0"),
-    ("CO2_Treatment", "DT_Number", "UT_Number", "N0"), ("Cool_Pad_Flush", "DT_Number", "UT_Number", "N0"),
-    ("Nipple_Flush", "DT_Number", "UT_Number", "N0"), ("CycleStatus", "DT_Number", "UT_Number", "N0"),
-    ("CycleTime", "DT_Number", "UT_Number", "N0"), ("CycleNext", "DT_Number", "UT_Number", "N0"),
-    ("Feed_Consumption", "DT_Number", "UT_Weight", "N0"), ("Feed_Consumption_Rate", "DT_Float", "UT_Number", "N1"),
-    ("Current_Level_CFM", "DT_Number", "UT_Capacity", "N0"), ("CFM_Percentage", "DT_Number", "UT_Percent", "N0"),
+    ("CO2_Treatment", "DT_Number", "UT_Number", "N0"),
+    ("Cool_Pad_Flush", "DT_Number", "UT_Number", "N0"),
+    ("Nipple_Flush", "DT_Number", "UT_Number", "N0"),
+    ("CycleStatus", "DT_Number", "UT_Number", "N0"),
+    ("CycleTime", "DT_Number", "UT_Number", "N0"),
+    ("CycleNext", "DT_Number", "UT_Number", "N0"),
+    ("Feed_Consumption", "DT_Number", "UT_Weight", "N0"),
+    ("Feed_Consumption_Rate", "DT_Float", "UT_Number", "N1"),
+    ("Current_Level_CFM", "DT_Number", "UT_Capacity", "N0"),
+    ("CFM_Percentage", "DT_Number", "UT_Percent", "N0"),
     ("Current_Birds_Count_In_House", "DT_Number", "UT_Number", "N0"),
     ("Birds_Livability", "DT_Number", "UT_Percent", "N2"),
     ("Average_Temperature", "DT_Number", "UT_Temperature", "N1"),
     ("Temperature_Current", "DT_Number", "UT_Temperature", "N1"),
-    ("Outside_Temperature", "DT_Number", "UT_Temperature", "N1"), ("Inside_Humidity", "DT_Number", "UT_Percent", "N0"),
-    ("Static_Pressure", "DT_Number", "UT_Pressure", "N0"), ("Pressure", "DT_Number", "UT_Pressure", "N0"),
-    ("Average_Weight", "DT_Number", "UT_Weight", "N3"), ("Weight", "DT_Number", "UT_Weight", "N0"),
-    ("Animal_Weight", "DT_Number", "UT_Weight", "N0"), ("Number_Of_Weights", "DT_Number", "UT_Number", "N0"),
-    ("Daily_Water", "DT_Number", "UT_Volume", "N0"), ("Daily_WaterFeedRate", "DT_Number", "UT_WaterFeedRate", "N1"),
-    ("Daily_Feed", "DT_Number", "UT_Weight", "N0"), ("Feed_Daily", "DT_Number", "UT_Weight", "N0"),
-    ("Tunnel_Fans", "DT_Number", "UT_Number", "N0"), ("Exh_Fans", "DT_Number", "UT_Number", "N0"),
-    ("Stir_Fans", "DT_Number", "UT_Number", "N0"), ("Silo_1", "DT_Number", "UT_Weight", "N0"),
-    ("Silo_2", "DT_Number", "UT_Weight", "N0"), ("Silo_3", "DT_Number", "UT_Weight", "N0"),
-    ("Silo_4", "DT_Number", "UT_Weight", "N0"), ("Rsw2Silo", "DT_Number", "UT_Weight", "N0"),
+    ("Outside_Temperature", "DT_Number", "UT_Temperature", "N1"),
+    ("Inside_Humidity", "DT_Number", "UT_Percent", "N0"),
+    ("Static_Pressure", "DT_Number", "UT_Pressure", "N0"),
+    ("Pressure", "DT_Number", "UT_Pressure", "N0"),
+    ("Average_Weight", "DT_Number", "UT_Weight", "N3"),
+    ("Weight", "DT_Number", "UT_Weight", "N0"),
+    ("Animal_Weight", "DT_Number", "UT_Weight", "N0"),
+    ("Number_Of_Weights", "DT_Number", "UT_Number", "N0"),
+    ("Daily_Water", "DT_Number", "UT_Volume", "N0"),
+    ("Daily_WaterFeedRate", "DT_Number", "UT_WaterFeedRate", "N1"),
+    ("Daily_Feed", "DT_Number", "UT_Weight", "N0"),
+    ("Feed_Daily", "DT_Number", "UT_Weight", "N0"),
+    ("Tunnel_Fans", "DT_Number", "UT_Number", "N0"),
+    ("Exh_Fans", "DT_Number", "UT_Number", "N0"),
+    ("Stir_Fans", "DT_Number", "UT_Number", "N0"),
+    ("Silo_1", "DT_Number", "UT_Weight", "N0"),
+    ("Silo_2", "DT_Number", "UT_Weight", "N0"),
+    ("Silo_3", "DT_Number", "UT_Weight", "N0"),
+    ("Silo_4", "DT_Number", "UT_Weight", "N0"),
+    ("Rsw2Silo", "DT_Number", "UT_Weight", "N0"),
     ("Tunnel_Temperature", "DT_Number", "UT_Temperature", "N1"),
     ("Wind_Chill_Temperature", "DT_Number", "UT_Temperature", "N1"),
     ("Attic_Temperature", "DT_Number", "UT_Temperature", "N1"),
@@ -339,44 +409,66 @@ _MDT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("Emergency_Temperature_2", "DT_Number", "UT_Temperature", "N1"),
     ("Feed_Area_Temperature", "DT_Number", "UT_Temperature", "N1"),
     ("Egg_Room_Temperature", "DT_Number", "UT_Temperature", "N1"),
-    ("Work_Room_Temperature", "DT_Number", "UT_Temperature", "N1"), ("Ammonia", "DT_Number", "UT_Temperature", "N1"),
-    ("WodPressure", "DT_Float", "UT_Pressure", "N0"), ("WOD_Pressue", "DT_Float", "UT_Pressure", "N0"),
-    ("Wind_Speed", "DT_Number", "UT_WindSpeed", "N1"), ("Scale_1_Weight", "DT_Number", "UT_Weight", "N0"),
-    ("Scale_2_Weight", "DT_Number", "UT_Weight", "N0"), ("Female_Weight", "DT_Number", "UT_Weight", "N0"),
+    ("Work_Room_Temperature", "DT_Number", "UT_Temperature", "N1"),
+    ("Ammonia", "DT_Number", "UT_Temperature", "N1"),
+    ("WodPressure", "DT_Float", "UT_Pressure", "N0"),
+    ("WOD_Pressue", "DT_Float", "UT_Pressure", "N0"),
+    ("Wind_Speed", "DT_Number", "UT_WindSpeed", "N1"),
+    ("Scale_1_Weight", "DT_Number", "UT_Weight", "N0"),
+    ("Scale_2_Weight", "DT_Number", "UT_Weight", "N0"),
+    ("Female_Weight", "DT_Number", "UT_Weight", "N0"),
     ("Male_Weight", "DT_Number", "UT_Weight", "N0"),
-)  # fmt: skip
+)
 MDT_ROWS = [
     {"FieldName": name, "DataType": data_type, "UnitType": unit_type, "DisplayFormat": display}
     for name, data_type, unit_type, display in _MDT_FIELDS
 ]
 
 _GENERAL_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("Alarm", "Alarm", "UT_Number"), ("Growth_Day", "Growth Day", "UT_Number"), ("Time", "Time", "UT_Time"),
-    ("Temperature_Curve", "Temperature Curve On/Off", "UT_Number"), ("House_Mode", "House Mode", "UT_Number"),
-    ("Siren", "Siren", "UT_Number"), ("IsFeeding", "Feeding", "UT_Number"), ("Vent_Mode", "Vent Mode", "UT_Number"),
-    ("Vent_Level", "Vent Level", "UT_Number"), ("Min_Vent_Level", "Min", "UT_Number"),
-    ("Max_Vent_Level", "Max", "UT_Number"), ("Set_Temperature", "Set Temperature", "UT_Temperature"),
-    ("TemperatureOffset", "Offset", "UT_Temperature"), ("Target_Pressure", "Target Pressure", "UT_Pressure"),
-    ("Humidity_Treatment", "Humidity Treatment", "UT_Number"), ("CO2_Treatment", "CO2 Treatment", "UT_Number"),
-    ("Cool_Pad_Flush", "Cool Pad Flush", "UT_Number"), ("Nipple_Flush", "Nipple Flush", "UT_Number"),
-    ("Cycle", "Cycle", "UT_Number"), ("CycleStatus", "Cycle Status", "UT_Number"),
-    ("CycleTime", "Cycle Time", "UT_Number"), ("CycleNext", "Cycle Next", "UT_Number"),
-    ("Feed_Consumption", "Daily Consumption", "UT_Weight"), ("Feed_Consumption_Rate", "FCR", "UT_Number"),
-    ("Current_Level_CFM", "CFM", "UT_Capacity"), ("CFM_Percentage", "% CFM", "UT_Percent"),
-    ("Current_Birds_Count_In_House", "Birds", "UT_Number"), ("Birds_Livability", "Livability", "UT_Pressure"),
+    ("Alarm", "Alarm", "UT_Number"),
+    ("Growth_Day", "Growth Day", "UT_Number"),
+    ("Time", "Time", "UT_Time"),
+    ("Temperature_Curve", "Temperature Curve On/Off", "UT_Number"),
+    ("House_Mode", "House Mode", "UT_Number"),
+    ("Siren", "Siren", "UT_Number"),
+    ("IsFeeding", "Feeding", "UT_Number"),
+    ("Vent_Mode", "Vent Mode", "UT_Number"),
+    ("Vent_Level", "Vent Level", "UT_Number"),
+    ("Min_Vent_Level", "Min", "UT_Number"),
+    ("Max_Vent_Level", "Max", "UT_Number"),
+    ("Set_Temperature", "Set Temperature", "UT_Temperature"),
+    ("TemperatureOffset", "Offset", "UT_Temperature"),
+    ("Target_Pressure", "Target Pressure", "UT_Pressure"),
+    ("Humidity_Treatment", "Humidity Treatment", "UT_Number"),
+    ("CO2_Treatment", "CO2 Treatment", "UT_Number"),
+    ("Cool_Pad_Flush", "Cool Pad Flush", "UT_Number"),
+    ("Nipple_Flush", "Nipple Flush", "UT_Number"),
+    ("Cycle", "Cycle", "UT_Number"),
+    ("CycleStatus", "Cycle Status", "UT_Number"),
+    ("CycleTime", "Cycle Time", "UT_Number"),
+    ("CycleNext", "Cycle Next", "UT_Number"),
+    ("Feed_Consumption", "Daily Consumption", "UT_Weight"),
+    ("Feed_Consumption_Rate", "FCR", "UT_Number"),
+    ("Current_Level_CFM", "CFM", "UT_Capacity"),
+    ("CFM_Percentage", "% CFM", "UT_Percent"),
+    ("Current_Birds_Count_In_House", "Birds", "UT_Number"),
+    ("Birds_Livability", "Livability", "UT_Pressure"),
     ("House_Connection_Status", "House Connection Status", "UT_Number"),
     ("Average_Temperature", "Average Temperature", "UT_Temperature"),
     ("Outside_Temperature", "Outside Temperature", "UT_Temperature"),
-    ("Inside_Humidity", "Inside Humidity", "UT_Percent"), ("Humidity_1", "Humidity Sensor 1", "UT_Percent"),
-    ("Humidity_2", "Humidity Sensor 2", "UT_Percent"), ("Outside_Humidity", "Outside Humidity", "UT_Percent"),
-    ("CO2", "CO2", "UT_Number"), ("Static_Pressure", "Static Pressure", "UT_Pressure"),
+    ("Inside_Humidity", "Inside Humidity", "UT_Percent"),
+    ("Humidity_1", "Humidity Sensor 1", "UT_Percent"),
+    ("Humidity_2", "Humidity Sensor 2", "UT_Percent"),
+    ("Outside_Humidity", "Outside Humidity", "UT_Percent"),
+    ("CO2", "CO2", "UT_Number"),
+    ("Static_Pressure", "Static Pressure", "UT_Pressure"),
     ("TotalDailyMaleMortality", "Total Daily Male Mortality", "UT_Number"),
     ("TotalDailyFemaleMortality", "Total Daily Female Mortality", "UT_Number"),
     ("TotalDailyMaleCult", "Total Daily Male Cult", "UT_Number"),
     ("TotalDailyFemaleCult", "Total Daily Female Cult", "UT_Number"),
     ("TotalDailyMaleMoved", "Total Daily Male Moved", "UT_Number"),
     ("TotalDailyFemaleMoved", "Total Daily Female Moved", "UT_Number"),
-)  # fmt: skip
+)
 _MORTALITY_KEYS = tuple(key for key, _name, _unit in _GENERAL_ROWS if key.startswith("TotalDaily"))
 _VIEW_SIGNED = {
     "Set_Temperature": "UT_Temperature",
@@ -392,7 +484,9 @@ _VIEW_SIGNED = {
 }
 
 
-def _row(key: str, display: str, value: Any, unit_type: str, data: Any = None, room: Any = None) -> dict[str, Any]:
+def _row(
+    key: str, display: str, value: Any, unit_type: str, data: Any = None, room: Any = None
+) -> dict[str, Any]:
     return {
         "Value": None,
         "ParameterRoomNumber": room,
@@ -446,7 +540,9 @@ def _general_values(reading: Reading, units: UnitRenderer) -> tuple[dict[str, An
         "Birds_Livability": trim_number(livability, 2),
         "House_Connection_Status": str(reading.connection_status),
         "Average_Temperature": units.raw_temperature(reading.average_c),
-        "Outside_Temperature": units.raw_temperature(reading.outside_c),
+        "Outside_Temperature": OPEN_PROBE
+        if reading.outside_c is None
+        else units.raw_temperature(reading.outside_c),
         "Inside_Humidity": humidity,
         "Humidity_1": humidity,
         "Humidity_2": "",
@@ -486,7 +582,9 @@ def _general_values(reading: Reading, units: UnitRenderer) -> tuple[dict[str, An
         "Birds_Livability": fixed(livability, 2),
         "House_Connection_Status": raw["House_Connection_Status"],
         "Average_Temperature": units.view_temperature(reading.average_c),
-        "Outside_Temperature": units.view_temperature(reading.outside_c),
+        "Outside_Temperature": OPEN_PROBE
+        if reading.outside_c is None
+        else units.view_temperature(reading.outside_c),
         "Inside_Humidity": humidity,
         "Humidity_1": humidity,
         "Humidity_2": "",
@@ -521,16 +619,23 @@ def _temp_sensor_rows(reading: Reading, units: UnitRenderer, view: bool) -> list
 
     rows = [
         sensor_row("Tunnel_Temperature", "Tunnel", temperature(reading.tunnel_c), "UT_Temperature", None),
-        sensor_row("Wind_Chill_Temperature", "W.Chill", temperature(reading.wind_chill_c), "UT_Temperature", None),
+        sensor_row(
+            "Wind_Chill_Temperature", "W.Chill", temperature(reading.wind_chill_c), "UT_Temperature", None
+        ),
         sensor_row("Attic_Temperature", "Attic", OPEN_PROBE, "UT_Temperature", None),
     ]
     for index in range(INSIDE_PROBES + 1):
         number = index + 1
         icon = "1" if number <= INSIDE_PROBES else ""
         rows.append(
-            sensor_row(f"Temperature_Sensor_{number}", f"Temp. {number}", temperature(reading.probes[index]),
-                       "UT_Temperature", icon)
-        )  # fmt: skip
+            sensor_row(
+                f"Temperature_Sensor_{number}",
+                f"Temp. {number}",
+                temperature(reading.probes[index]),
+                "UT_Temperature",
+                icon,
+            )
+        )
     if view:
         ammonia = "Off / " + (OPEN_PROBE if reading.ammonia_ppm is None else str(round(reading.ammonia_ppm)))
     else:
@@ -565,7 +670,12 @@ def _digital_out(reading: Reading) -> list[dict[str, Any]]:
 def _analog_out(reading: Reading) -> list[dict[str, Any]]:
     outputs = (
         ("Air_Vent_1_Position", "Air Vent 1 Position (%)", round(reading.inlet_pct), "PP_Vent"),
-        ("Tunnel_Curtain_1_Position", "Tunnel Curtain 1 Position (%)", round(reading.curtain_pct), "TunnelCurtain"),
+        (
+            "Tunnel_Curtain_1_Position",
+            "Tunnel Curtain 1 Position (%)",
+            round(reading.curtain_pct),
+            "TunnelCurtain",
+        ),
         ("Light1", "Light Dimmer 1", reading.light_pct, "LightDimmer"),
     )
     rows = []
@@ -585,23 +695,41 @@ def _history_rows(house: HouseModel, reading: Reading, units: UnitRenderer) -> t
     averages = [units.temperature(value) for value in house.hourly_avg]
     targets = [units.temperature(value) for value in house.hourly_target]
     temp_rows = [
-        _row("Last24HourTemperature_AVG", "Last 24 Hour - Avarage Temperature", _series(averages), "UT_Temperature"),
-        _row("Last24HourTemperature_TARGET", "Last 24 Hour - Target Temperature", _series(targets), "UT_Temperature"),
+        _row(
+            "Last24HourTemperature_AVG",
+            "Last 24 Hour - Avarage Temperature",
+            _series(averages),
+            "UT_Temperature",
+        ),
+        _row(
+            "Last24HourTemperature_TARGET",
+            "Last 24 Hour - Target Temperature",
+            _series(targets),
+            "UT_Temperature",
+        ),
     ]
     days = range(reading.growth_day - 9, reading.growth_day + 1)
     measured = [units.weight(house.weight_kg(day + 0.5)) if day >= 0 else 0.0 for day in days]
     target = [units.weight(curves.body_weight_kg(day + 0.5)) if day >= 0 else 0.0 for day in days]
     weight_rows = [
-        _row("Last10DayAvgBirdWeight_AVG", "Avg. Birds Weight",
-             ";".join(trim_number(value, 3) for value in measured), "UT_Weight"),
-        _row("Last10DayAvgBirdWeight_TARGET", "Target Birds Weight",
-             ";".join(trim_number(value, 3) for value in target), "UT_Weight"),
-    ]  # fmt: skip
+        _row(
+            "Last10DayAvgBirdWeight_AVG",
+            "Avg. Birds Weight",
+            ";".join(trim_number(value, 3) for value in measured),
+            "UT_Weight",
+        ),
+        _row(
+            "Last10DayAvgBirdWeight_TARGET",
+            "Target Birds Weight",
+            ";".join(trim_number(value, 3) for value in target),
+            "UT_Weight",
+        ),
+    ]
     return temp_rows, weight_rows
 
 
-def command_zero(house: HouseModel, units: UnitRenderer) -> dict[str, Any]:
-    """Build RNBL_GetCommandData(CommandID 0)'s dsData for one house."""
+def command_zero(house: HouseModel, units: UnitRenderer, placeholders: bool = False) -> dict[str, Any]:
+    """Build RNBL_GetCommandData(CommandID 0)'s dsData for one house (``placeholders``: see site info)."""
     reading = house.reading
     assert reading is not None, "a house is rendered only after its first step"
     signs = units.signs()
@@ -609,7 +737,12 @@ def command_zero(house: HouseModel, units: UnitRenderer) -> dict[str, Any]:
     general = [_row(key, display, raw[key], unit) for key, display, unit in _GENERAL_ROWS]
     feed = units.weight(reading.feed_today_kg)
     water = units.volume(reading.water_today_l)
-    ratio = trim_number(water / feed, 1) if feed > 0.5 else "N/A"
+    # The water/feed rate is litres per kg whatever the account's units.
+    ratio = (
+        trim_number(reading.water_today_l / reading.feed_today_kg, 1)
+        if reading.feed_today_kg > 0.5
+        else "N/A"
+    )
     wod = units.raw_pressure(0.0)
     consumption = [
         _row("WOD_Pressue", "W.O.D. Pressure", wod, "UT_Pressure"),
@@ -621,9 +754,13 @@ def command_zero(house: HouseModel, units: UnitRenderer) -> dict[str, Any]:
     if signs["UT_Volume"]:
         consumption_view["Daily_Water_Sign"] = signs["UT_Volume"]
     consumption_view.update(
-        {"Daily_Water": fixed(water, 0), "Daily_Feed_Sign": signs["UT_Weight"], "Daily_Feed": fixed(feed, 0),
-         "Daily_WaterFeedRate": ratio}
-    )  # fmt: skip
+        {
+            "Daily_Water": fixed(water, 0),
+            "Daily_Feed_Sign": signs["UT_Weight"],
+            "Daily_Feed": fixed(feed, 0),
+            "Daily_WaterFeedRate": ratio,
+        }
+    )
     weight = units.weight(reading.average_weight_kg)
     weighings = str(_weighings(reading))
     avg_weight = [
@@ -656,26 +793,40 @@ def command_zero(house: HouseModel, units: UnitRenderer) -> dict[str, Any]:
         "SelectedHouseUnits": [],
         "Errors": [],
         "eRNBLResult": [{"Value": 20}],
-        "MDT": MDT_ROWS,
+        "MDT": MDT_MARKER if placeholders else MDT_ROWS,
         "General_View": [_with_signs(view, signs)],
         "Consumption_View": [consumption_view],
         "General_DisplayValues": [_with_signs(display_values, signs)],
         "AvgWeight_View": [
-            {"Average_Weight_Sign": signs["UT_Weight"], "Average_Weight": fixed(weight, 3),
-             "Number_Of_Weights": weighings}
-        ],  # fmt: skip
+            {
+                "Average_Weight_Sign": signs["UT_Weight"],
+                "Average_Weight": fixed(weight, 3),
+                "Number_Of_Weights": weighings,
+            }
+        ],
         "TempSensor_View": _temp_sensor_rows(reading, units, view=True),
         "FeedInv_View": [dict(row) for row in feed_inventory],
         "HistoryTemp_View": [dict(row) for row in history_temp],
         "HistoryWeight_View": [dict(row) for row in history_weight],
         "IrrigationChartArray_View": [],
         "DicAnalogSensors": [
-            {"Key": "Light Dimmer",
-             "Data": [{"Category": "Light Dimmer", "PositionNumber": 1, "Value": light, "Value_Sign": "%"}]},
-            {"Key": "Tunnel Curtain",
-             "Data": [{"Category": "Tunnel Curtain", "PositionNumber": 1, "Value": curtain, "Value_Sign": "%"}]},
-            {"Key": "Vent", "Data": [{"Category": "Vent", "PositionNumber": 1, "Value": inlet, "Value_Sign": "%"}]},
-        ],  # fmt: skip
+            {
+                "Key": "Light Dimmer",
+                "Data": [
+                    {"Category": "Light Dimmer", "PositionNumber": 1, "Value": light, "Value_Sign": "%"}
+                ],
+            },
+            {
+                "Key": "Tunnel Curtain",
+                "Data": [
+                    {"Category": "Tunnel Curtain", "PositionNumber": 1, "Value": curtain, "Value_Sign": "%"}
+                ],
+            },
+            {
+                "Key": "Vent",
+                "Data": [{"Category": "Vent", "PositionNumber": 1, "Value": inlet, "Value_Sign": "%"}],
+            },
+        ],
         "Silo1_View": [{"Rsw2DailyFeed1": "", "Rsw2Auger1": ""}],
         "Silo2_View": [{}],
     }
@@ -687,3 +838,25 @@ def offline_command_data() -> dict[str, Any]:
         "Errors": [{"ErrorCode": -999981, "ErrorMessage": "ErrControllerNotFound"}],
         "eRNBLResult": [{"Value": 10}],
     }
+
+
+def _empty_house_data() -> dict[str, Any]:
+    return {name: _empty_data_entry() for name in DATA_CATEGORIES}
+
+
+HOUSE_DATA_MARKER = "\x00house-data\x00"
+CONTROLLER_MARKER = "\x00controller-type\x00"
+MDT_MARKER = "\x00mdt\x00"
+_FRAGMENTS = {
+    json.dumps(HOUSE_DATA_MARKER): json.dumps(_empty_house_data(), separators=(",", ":")),
+    json.dumps(CONTROLLER_MARKER): json.dumps(CONTROLLER_TYPE_INFO, separators=(",", ":")),
+    json.dumps(MDT_MARKER): json.dumps(MDT_ROWS, separators=(",", ":")),
+}
+
+
+def expand_placeholders(text: str) -> str:
+    """Replace the marker strings of a payload built with ``placeholders`` by their JSON blocks."""
+    for marker, fragment in _FRAGMENTS.items():
+        if marker in text:
+            text = text.replace(marker, fragment)
+    return text

@@ -41,7 +41,9 @@ class ReplaySeries:
                             f"replay file {spec.csv_path} line {line}: invalid value {row['value']!r}"
                         ) from error
                     if not math.isfinite(value):
-                        raise ConfigError(f"replay file {spec.csv_path} line {line}: value {value} is not finite")
+                        raise ConfigError(
+                            f"replay file {spec.csv_path} line {line}: value {value} is not finite"
+                        )
                     timestamps.append(row["timestamp"])
                     values.append(value)
         except FileNotFoundError as error:

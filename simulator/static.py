@@ -1,4 +1,4 @@
-"""Payloads that change little during a run: JsGlobals, farm registration, the controller menu, comparison fields.
+"""Payloads that change little during a run: JsGlobals, farm registration, menu and comparison fields.
 
 They carry the keys a scraper reads (user, unit settings and signs, gateway, sentinels, enums) and a small
 subset of the real portal's thousands of UI strings.
@@ -15,30 +15,68 @@ from simulator.units import UnitRenderer
 
 ENUMS: dict[str, dict[str, int]] = {
     "eRNBLResult": {"API_NULL_RESULT": 0, "API_ACCESS_DENIED": 5, "API_ERROR": 10, "API_SUCCESS": 20},
-    "eHouseMode": {"FULL_HOUSE": 0, "FIRST_BROOD": 1, "SECOND_BROOD": 2, "THIRD_BROOD": 3, "EMPTY_HOUSE": 4,
-                   "FULL_ROOM": 5, "EMPTY_ROOM": 6, "CATCHING": 7},
+    "eHouseMode": {
+        "FULL_HOUSE": 0,
+        "FIRST_BROOD": 1,
+        "SECOND_BROOD": 2,
+        "THIRD_BROOD": 3,
+        "EMPTY_HOUSE": 4,
+        "FULL_ROOM": 5,
+        "EMPTY_ROOM": 6,
+        "CATCHING": 7,
+    },
     "eSirenStatus": {"SIREN_OFF": 0, "SIREN_ON": 1, "SIREN_MUTED": 2},
-    "eTemperatureSensorsIcon": {"None": 0, "eInsideIcon": 1, "eOutsideIcon": 2, "eAtticIcon": 3,
-                                "eEmergencyIcon": 4, "eCircuitBreakerIcon": 5, "eWindChillIcon": 6,
-                                "eTunnelIcon": 7, "eEggRoomIcon": 8},
+    "eTemperatureSensorsIcon": {
+        "None": 0,
+        "eInsideIcon": 1,
+        "eOutsideIcon": 2,
+        "eAtticIcon": 3,
+        "eEmergencyIcon": 4,
+        "eCircuitBreakerIcon": 5,
+        "eWindChillIcon": 6,
+        "eTunnelIcon": 7,
+        "eEggRoomIcon": 8,
+    },
     "eVentilationMode": {"MIN_VENT_MODE": 1, "TUNNEL_MODE": 2, "NATURAL_MODE": 4},
     "eHouseType": {"Birds": 0, "Pigs": 1, "Irrigation": 2, "TrioComm": 3},
     "eConnectionStatus": {"Offline": 0, "Connected": 1, "Disconnected": 2, "Unknown": 3},
     "eTempUnits": {"Celsius": 0, "Fahrenheit": 1},
     "eWeightUnits": {"Kg": 0, "Lb": 1},
-    "ePressureUnits": {"MILIBAR": 0, "INWC": 1, "PASCAL": 2, "CMWC": 3, "MMWC": 4, "BAR": 5, "PSI": 6, "NONE": 7},
+    "ePressureUnits": {
+        "MILIBAR": 0,
+        "INWC": 1,
+        "PASCAL": 2,
+        "CMWC": 3,
+        "MMWC": 4,
+        "BAR": 5,
+        "PSI": 6,
+        "NONE": 7,
+    },
     "eCapacityUnits": {"m3h": 0, "CFM": 1},
     "eLengthUnits": {"METERIC": 0, "NON_METRIC": 1},
     "eVolumeFluidUnits": {"Litter": 0, "Gallon": 1},
     "eSpeedUnits": {"KM_H": 0, "MILE_H": 1, "M_SEC": 2, "FEET_SEC": 3, "FEET_MIN": 4},
     "eRainUnits": {"MM": 0, "INCH": 1},
     "eCheckLoginResultCode": {"LoginOk": 0, "LoginFailed": 1, "GatewayNotActivated": 2, "UserSuspended": 3},
-    "eHouseControllerType": {"NONE": 0, "ALL": 1, "PLATINUM": 2, "PIGS": 3, "AC2000": 4, "ELEMENT": 5,
-                             "SUPERGUARD": 6, "RFS6": 7, "RSW2": 8, "SMART": 9, "VIRTUAL": 10,
-                             "PLATINUM_PIGS": 11, "COMMUNICATOR": 12, "IRRIGATION": 13},
+    "eHouseControllerType": {
+        "NONE": 0,
+        "ALL": 1,
+        "PLATINUM": 2,
+        "PIGS": 3,
+        "AC2000": 4,
+        "ELEMENT": 5,
+        "SUPERGUARD": 6,
+        "RFS6": 7,
+        "RSW2": 8,
+        "SMART": 9,
+        "VIRTUAL": 10,
+        "PLATINUM_PIGS": 11,
+        "COMMUNICATOR": 12,
+        "IRRIGATION": 13,
+    },
     "eHouseControllerModel": {"NONE": 0, "ALL": 1, "BROILER": 2, "BREEDER": 3, "LAYERS": 4},
     "eHouseControllerMode": {"NONE": 0, "ALL": 1, "STANDARD": 2, "PRECISION": 3, "PIGS": 4},
-}  # fmt: skip
+}
 
 LANGUAGE_VALUES = {
     "LangKey_On": "On",
@@ -175,10 +213,20 @@ def js_globals(farm: FarmConfig, user_token: str, web_server_url: str, now: date
         "UserInfo": user_info(farm, user_token, now),
         "LanguageDisplayValues": dict(LANGUAGE_VALUES),
         "DicUnitSigns": {},
-        "DicChartTypeCommandMapping": {"DailyFeed": "24", "DailyFCR": "18", "Temperature": "6", "Humidity": "36",
-                                       "Silo": "41", "Mortality": "42", "CO2": "37", "DailyWater": "40",
-                                       "Heaters": "108", "AvgBirdsWeight": "38", "VentLevel": "65",
-                                       "Pressure": "15"},  # fmt: skip
+        "DicChartTypeCommandMapping": {
+            "DailyFeed": "24",
+            "DailyFCR": "18",
+            "Temperature": "6",
+            "Humidity": "36",
+            "Silo": "41",
+            "Mortality": "42",
+            "CO2": "37",
+            "DailyWater": "40",
+            "Heaters": "108",
+            "AvgBirdsWeight": "38",
+            "VentLevel": "65",
+            "Pressure": "15",
+        },
         "IsPigsGateway": False,
         "C_IgnoredValue": "-9999",
         "C_NotApplicableValue": "-8888",
@@ -209,38 +257,63 @@ def farm_registration(farm: FarmConfig) -> dict[str, Any]:
             "SegmentID": 1,
             "IsFarmRegistered": True,
             "FarmRegisterationSkipCounter": 0,
-            "DtIntegrators": [{"ID": 0, "IntegratorName": "None"}, {"ID": 1, "IntegratorName": "Other"},
-                              {"ID": 20, "IntegratorName": "PILGRIM'S"}],  # fmt: skip
+            "DtIntegrators": [
+                {"ID": 0, "IntegratorName": "None"},
+                {"ID": 1, "IntegratorName": "Other"},
+                {"ID": 20, "IntegratorName": "PILGRIM'S"},
+            ],
             "DtCountries": [{"ID": 1, "CountryName": "United States"}],
-            "DtSegments": [{"ID": 1, "SegmentName": "Poultry"}, {"ID": 2, "SegmentName": "Swine"},
-                           {"ID": 3, "SegmentName": "Others"}],  # fmt: skip
+            "DtSegments": [
+                {"ID": 1, "SegmentName": "Poultry"},
+                {"ID": 2, "SegmentName": "Swine"},
+                {"ID": 3, "SegmentName": "Others"},
+            ],
         },
     }
 
 
 _MENU: tuple[tuple[int, str, int, int, bool], ...] = (
-    (1, "PP_MainMenu_Control", 0, 1, False), (6, "PP_MainMenu_TemperatureCurve", 1, 1, False),
-    (7, "PP_MainMenu_MinMaxLevel", 1, 2, False), (12, "PP_MainMenu_HumidityTreatment", 1, 3, False),
-    (15, "PP_MainMenu_StaticPressure", 1, 6, False), (16, "PP_MainMenu_CoolPad", 1, 7, False),
-    (18, "PP_MainMenu_WaterAndFeed", 1, 9, False), (19, "PP_MainMenu_Light", 1, 10, False),
-    (2, "PP_MainMenu_Managment", 0, 2, False), (23, "PP_MainMenu_BirdInventory", 2, 1, False),
-    (25, "PP_MainMenu_GrowthDayAndFlock", 2, 3, False), (26, "PP_MainMenu_AlarmSettings", 2, 4, False),
-    (3, "PP_MainMenu_History", 0, 3, False), (35, "PP_MainMenu_HistoryTemperature", 3, 1, True),
-    (79, "Last 24 Hours Temperature", 3, 1, False), (36, "PP_MainMenu_HistoryHumidity", 3, 2, True),
-    (37, "PP_MainMenu_CO2", 3, 3, True), (38, "PP_MainMenu_BirdWeight", 3, 4, True),
-    (39, "PP_MainMenu_FeedConversion", 3, 5, True), (40, "PP_MainMenu_HistoryWater", 3, 7, True),
-    (41, "PP_MainMenu_HistoryFeed", 3, 8, True), (42, "PP_MainMenu_HistoryMortality", 3, 9, True),
-    (43, "PP_MainMenu_HistoryHeaters", 3, 10, True), (45, "PP_MainMenu_HistoryAlarms", 3, 13, True),
-    (46, "PP_MainMenu_HistoryEvents", 3, 14, True), (4, "PP_MainMenu_TestAndCalibration", 0, 4, False),
-    (49, "PP_MainMenu_AnalogSensors", 4, 1, False), (5, "PP_MainMenu_System", 0, 5, False),
-    (64, "PP_MainMenu_TimeAndDate", 5, 4, False), (65, "PP_MainMenu_LevelsOfVentilation", 5, 5, False),
-    (74, "PP_MainMenu_FanAirCapacity", 5, 14, False), (108, "Version", 5, 21, False),
-    (100, "PP_MainMenu_Hotkeys", 0, 6, False), (101, "HK_CurveHeader", 100, 1, False),
+    (1, "PP_MainMenu_Control", 0, 1, False),
+    (6, "PP_MainMenu_TemperatureCurve", 1, 1, False),
+    (7, "PP_MainMenu_MinMaxLevel", 1, 2, False),
+    (12, "PP_MainMenu_HumidityTreatment", 1, 3, False),
+    (15, "PP_MainMenu_StaticPressure", 1, 6, False),
+    (16, "PP_MainMenu_CoolPad", 1, 7, False),
+    (18, "PP_MainMenu_WaterAndFeed", 1, 9, False),
+    (19, "PP_MainMenu_Light", 1, 10, False),
+    (2, "PP_MainMenu_Managment", 0, 2, False),
+    (23, "PP_MainMenu_BirdInventory", 2, 1, False),
+    (25, "PP_MainMenu_GrowthDayAndFlock", 2, 3, False),
+    (26, "PP_MainMenu_AlarmSettings", 2, 4, False),
+    (3, "PP_MainMenu_History", 0, 3, False),
+    (35, "PP_MainMenu_HistoryTemperature", 3, 1, True),
+    (79, "Last 24 Hours Temperature", 3, 1, False),
+    (36, "PP_MainMenu_HistoryHumidity", 3, 2, True),
+    (37, "PP_MainMenu_CO2", 3, 3, True),
+    (38, "PP_MainMenu_BirdWeight", 3, 4, True),
+    (39, "PP_MainMenu_FeedConversion", 3, 5, True),
+    (40, "PP_MainMenu_HistoryWater", 3, 7, True),
+    (41, "PP_MainMenu_HistoryFeed", 3, 8, True),
+    (42, "PP_MainMenu_HistoryMortality", 3, 9, True),
+    (43, "PP_MainMenu_HistoryHeaters", 3, 10, True),
+    (45, "PP_MainMenu_HistoryAlarms", 3, 13, True),
+    (46, "PP_MainMenu_HistoryEvents", 3, 14, True),
+    (4, "PP_MainMenu_TestAndCalibration", 0, 4, False),
+    (49, "PP_MainMenu_AnalogSensors", 4, 1, False),
+    (5, "PP_MainMenu_System", 0, 5, False),
+    (64, "PP_MainMenu_TimeAndDate", 5, 4, False),
+    (65, "PP_MainMenu_LevelsOfVentilation", 5, 5, False),
+    (74, "PP_MainMenu_FanAirCapacity", 5, 14, False),
+    (108, "Version", 5, 21, False),
+    (100, "PP_MainMenu_Hotkeys", 0, 6, False),
+    (101, "HK_CurveHeader", 100, 1, False),
     (141, "HK_WaterMeters", 100, 7, False),
-)  # fmt: skip
+)
 
 
-def _menu_node(menu_id: int, name: str, parent: int, parent_name: str | None, order: int, history: bool) -> dict[str, Any]:
+def _menu_node(
+    menu_id: int, name: str, parent: int, parent_name: str | None, order: int, history: bool
+) -> dict[str, Any]:
     return {
         "ID": menu_id,
         "MenuName": name,
@@ -279,7 +352,12 @@ def house_menu() -> dict[str, Any]:
     return {
         "Menu": root,
         "DicSupportedLanguages": {
-            "1": {"LanguageIndex": 1, "LanguageName": "ENGLISH", "DisplayText": "English", "IsRightToLeft": False}
+            "1": {
+                "LanguageIndex": 1,
+                "LanguageName": "ENGLISH",
+                "DisplayText": "English",
+                "IsRightToLeft": False,
+            }
         },
         "LstControllerUsers": None,
         "HouseControllerTypeInfo": dict(CONTROLLER_TYPE_INFO),

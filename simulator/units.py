@@ -23,7 +23,7 @@ def round_half_up(value: float, decimals: int) -> float:
 
 
 def trim_number(value: float, decimals: int) -> str:
-    """Format like the portal's raw values: rounded, trailing zeros and a bare point dropped ("24.9", "24")."""
+    """Format like the portal's raw values: rounded, no trailing zeros or bare point ("24.9", "24")."""
     text = f"{round_half_up(value, decimals):.{decimals}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

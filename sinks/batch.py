@@ -1,10 +1,11 @@
 """Write batches of decoded records in transactions, and isolate the records the database rejects.
 
-A batch is written in one transaction. When the database rejects it because of the content of some
-row (a constraint violation, a value out of range), the batch is split in halves and each half is
-written in its own transaction, down to single records, which are returned as rejected. Any other
-database failure raises :class:`DatabaseUnavailable` and the caller retries the whole batch; the
-halves already committed are then written again, which the idempotent writes make harmless.
+A batch is written in one transaction. The database may reject it because of the content of some
+row, such as a constraint violation or a value out of range. Then the batch is split in halves,
+each half is written in its own transaction, and the splitting goes on down to single records,
+which are returned as rejected. Any other database failure raises :class:`DatabaseUnavailable`
+and the caller retries the whole batch. The halves already committed are then written again,
+which the idempotent writes make harmless.
 """
 
 from __future__ import annotations
@@ -99,15 +100,11 @@ class DatabaseWriter:
             return self._connection
         try:
             connection = self._connect()
-            row = connection.execute("SELECT version()").fetchone()
-            connection.commit()
-            is_pglite = row is not None and "emcc" in str(row[0])
-            if is_pglite:
-                # PGlite runs every connection in one backend, so prepared statement names of an
-                # earlier connection still exist and psycopg's automatic names would clash.
-                connection.prepare_threshold = None
             if self._mode == "auto":
-                self._use_copy = not is_pglite
+                row = connection.execute("SELECT version()").fetchone()
+                connection.commit()
+                # PGlite is PostgreSQL compiled with Emscripten (emcc); its server cannot COPY.
+                self._use_copy = not (row is not None and "emcc" in str(row[0]))
         except psycopg.Error as error:
             raise DatabaseUnavailable(f"cannot connect to the database: {error}") from error
         self._connection = connection

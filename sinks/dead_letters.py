@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Literal
 
-from schemas.events import DeadLetter, deterministic_id
+from schemas.events import DeadLetter, deterministic_id, payload_digest
 from sinks.records import RejectedRecord
 
 
@@ -25,11 +25,16 @@ def raw_payload(value: bytes | None) -> tuple[Literal["utf-8", "base64"], str]:
 
 
 def dead_letter_for(rejected: RejectedRecord, now: datetime | None = None) -> DeadLetter:
-    """Build the dead letter of a rejected record; its id depends only on the record's coordinates."""
+    """Build the dead letter of a rejected record.
+
+    The id comes from the topic, the error type and a digest of the raw bytes, so a redelivered or
+    re-published copy of the same bad record gets the same id and is stored once.
+    """
     source = rejected.source
     encoding, payload = raw_payload(source.value)
+    digest = payload_digest(source.value or b"")
     return DeadLetter(
-        event_id=deterministic_id("dead_letter", "sink", source.topic, source.partition, source.offset),
+        event_id=deterministic_id("dead_letter", "sink", source.topic, rejected.error_type, digest),
         stage="sink",
         reason=rejected.reason,
         error_type=rejected.error_type,

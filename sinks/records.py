@@ -1,4 +1,4 @@
-"""Kafka records as the sink sees them, and their decoding into the events of ``schemas.events``."""
+"""Kafka records as the sink receives them, and their decoding into the events of ``schemas.events``."""
 
 from __future__ import annotations
 
@@ -96,17 +96,23 @@ def decode(record: SourceRecord, kind: TopicKind) -> SinkEvent:
     if record.value is None:
         raise RecordRejected(f"empty value (tombstone) on {kind} topic: nothing to write", "EmptyValue")
     try:
-        document = json.loads(record.value)
-    except UnicodeDecodeError as error:
-        raise RecordRejected(f"value is not UTF-8 text: {error}", "InvalidEncoding") from error
-    except json.JSONDecodeError as error:
-        raise RecordRejected(f"value is not valid JSON: {error}", "InvalidJson") from error
-    try:
-        return _ADAPTERS[kind].validate_python(document)
+        # pydantic parses the JSON bytes itself, several times faster than json.loads first.
+        return _ADAPTERS[kind].validate_json(record.value)
     except ValidationError as error:
-        raise RecordRejected(
-            f"value does not match the {kind} topic's event schema: {_summarize(error)}", "SchemaInvalid"
-        ) from error
+        if not any(item["type"] == "json_invalid" for item in error.errors()):
+            raise RecordRejected(
+                f"value does not match the {kind} topic's event schema: {_summarize(error)}", "SchemaInvalid"
+            ) from error
+        cause = error
+    try:
+        record.value.decode("utf-8")
+    except UnicodeDecodeError as encoding_error:
+        raise RecordRejected(f"value is not UTF-8 text: {encoding_error}", "InvalidEncoding") from cause
+    try:
+        json.loads(record.value)
+    except json.JSONDecodeError as json_error:
+        raise RecordRejected(f"value is not valid JSON: {json_error}", "InvalidJson") from cause
+    raise RecordRejected(f"value is not valid JSON: {_summarize(cause)}", "InvalidJson") from cause
 
 
 def _summarize(error: ValidationError) -> str:

@@ -20,6 +20,7 @@ from psycopg import sql
 
 from farmstream.config import StackSettings
 from farmstream.stack.kafka import list_topics_succeeds
+from farmstream.stack.processes import port_is_open
 from farmstream.stack.topics import create_topics, delete_topics
 from schemas.topics import ALL_TOPICS, topic_name
 
@@ -40,10 +41,12 @@ def stack_settings() -> StackSettings:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(stack_settings: StackSettings) -> str:
-    """Return the bootstrap address of the stack's broker, failing the test when it does not answer."""
+    """Return the bootstrap address of the stack's broker, failing the test when it does not respond."""
     bootstrap = os.environ.get("FARMSTREAM_KAFKA_BOOTSTRAP", f"127.0.0.1:{stack_settings.kafka_port}")
-    if not list_topics_succeeds(bootstrap, timeout=15.0):
-        pytest.fail(f"the Kafka broker at {bootstrap} does not answer: {STACK_HINT}", pytrace=False)
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    reachable = port.isdigit() and port_is_open(int(port), host)
+    if not reachable or not list_topics_succeeds(bootstrap, timeout=15.0):
+        pytest.fail(f"the Kafka broker at {bootstrap} does not respond: {STACK_HINT}", pytrace=False)
     return bootstrap
 
 
@@ -69,7 +72,9 @@ def admin_database_url(stack_settings: StackSettings) -> str:
     except psycopg.OperationalError as error:
         host = urlsplit(url).hostname
         port = urlsplit(url).port
-        pytest.fail(f"PostgreSQL at {host}:{port} does not accept connections ({error}): {STACK_HINT}")
+        pytest.fail(
+            f"PostgreSQL at {host}:{port} does not accept connections ({error}): {STACK_HINT}", pytrace=False
+        )
     return url
 
 

@@ -1,7 +1,7 @@
 """Pytest fixture for the TimescaleDB lane: PGlite with TimescaleDB, served from ``deploy/pglite``.
 
 Load it with ``pytest_plugins = ["tests.pglite_fixture"]`` in ``tests/conftest.py``. The server
-holds one in-memory database and serves one connection at a time, so a test must close its
+keeps one in-memory database and serves one connection at a time, so a test must close its
 connection before the next one can open (other connections wait in the server's queue). All
 connections share one backend: connect with ``prepare_threshold=None`` so that psycopg's prepared
 statement names of an earlier connection do not clash.

@@ -35,9 +35,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", type=Path, help="JSON file with request and response of one portal call.")
-    parser.add_argument("--farm-id", default="capture", help="farm_id to put in the events (default: capture).")
     parser.add_argument(
-        "--timezone", default="UTC", help="IANA time zone of the farm, for controller clock times (default: UTC)."
+        "--farm-id", default="capture", help="farm_id to put in the events (default: capture)."
+    )
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        help="IANA time zone of the farm, for controller clock times (default: UTC).",
     )
     parser.add_argument(
         "--fetched-at",
@@ -58,7 +62,9 @@ def _read_json(path: Path) -> object:
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from error
     except json.JSONDecodeError as error:
-        raise CommandError(f"invalid JSON in {path}: {error}; expected an object with request and response") from error
+        raise CommandError(
+            f"invalid JSON in {path}: {error}; expected an object with request and response"
+        ) from error
 
 
 def _units(path: Path | None) -> UnitSettings:
@@ -68,7 +74,9 @@ def _units(path: Path | None) -> UnitSettings:
     response = document.get("response") if isinstance(document, dict) else None
     units = units_of_js_globals(read_envelope(response).payload) if isinstance(response, dict) else None
     if units is None:
-        raise CommandError(f"no UserInfo unit settings in {path}: pass a saved JsGlobals_GetJsGlobals response")
+        raise CommandError(
+            f"no UserInfo unit settings in {path}: pass a saved JsGlobals_GetJsGlobals response"
+        )
     return units
 
 
@@ -76,7 +84,9 @@ def _run(arguments: argparse.Namespace) -> int:
     try:
         zone = ZoneInfo(arguments.timezone)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise CommandError(f"unknown time zone {arguments.timezone!r}: use an IANA name such as America/Chicago") from error
+        raise CommandError(
+            f"unknown time zone {arguments.timezone!r}: use an IANA name such as America/Chicago"
+        ) from error
     fetched_at = datetime.now(UTC)
     if arguments.fetched_at:
         try:
@@ -89,7 +99,11 @@ def _run(arguments: argparse.Namespace) -> int:
     document = _read_json(arguments.file)
     try:
         result = parse_capture(
-            document, farm_id=arguments.farm_id, timezone=zone, fetched_at=fetched_at, units=_units(arguments.units_from)
+            document,
+            farm_id=arguments.farm_id,
+            timezone=zone,
+            fetched_at=fetched_at,
+            units=_units(arguments.units_from),
         )
     except PayloadError as error:
         raise CommandError(f"cannot parse {arguments.file}: {error}") from error

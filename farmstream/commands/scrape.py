@@ -14,6 +14,7 @@ from types import FrameType
 from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
+from pydantic import ValidationError
 
 from farmstream.cli import CommandError
 from producers.config import ScraperSettings
@@ -28,14 +29,23 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
-        "scrape", help="Scrape every farm's portal account on an interval and publish to Kafka.", description=__doc__
+        "scrape",
+        help="Scrape every farm's portal account on an interval and publish to Kafka.",
+        description=__doc__,
     )
     parser.add_argument("--once", action="store_true", help="Run one scrape cycle, flush and exit.")
     parser.set_defaults(func=_run)
 
 
 def _run(arguments: argparse.Namespace) -> int:
-    settings = ScraperSettings()
+    try:
+        settings = ScraperSettings()
+    except ValidationError as error:
+        # A missing account names several variables itself; field errors go to the CLI's formatter.
+        whole = [item for item in error.errors() if not item["loc"]]
+        if whole:
+            raise CommandError(str(whole[0]["msg"]).removeprefix("Value error, ")) from error
+        raise
     registry = CollectorRegistry()
     metrics = ScraperMetrics(registry)
     if settings.scraper_metrics_port:
@@ -63,11 +73,12 @@ def _run(arguments: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
-        logger.info("stop requested; finishing the current cycle", extra={"signal": signal.Signals(signum).name})
+        logger.info(
+            "stop requested; finishing the current cycle", extra={"signal": signal.Signals(signum).name}
+        )
         stop.set()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    previous = {number: signal.signal(number, request_stop) for number in (signal.SIGTERM, signal.SIGINT)}
     logger.info(
         "scraper started",
         extra={"farms": len(scraper.coordinators), "interval_s": settings.scrape_interval_seconds},
@@ -75,6 +86,8 @@ def _run(arguments: argparse.Namespace) -> int:
     try:
         scraper.run(stop, once=arguments.once)
     finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         scraper.close()
         undelivered = publisher.flush()
         logger.info("scraper stopped", extra={"undelivered": undelivered})

@@ -9,7 +9,7 @@ from schemas.topics import DEFAULT_PREFIX
 
 
 class TopicSettings(BaseSettings):
-    """Where the topics live and how many replicas each partition gets."""
+    """Broker address, topic prefix and replication factor used by topic administration."""
 
     model_config = SettingsConfigDict(env_prefix="FARMSTREAM_", env_file=".env", extra="ignore")
 

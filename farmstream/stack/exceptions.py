@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class StackError(Exception):
-    """A stack component could not be installed, started, checked or stopped; the message says why."""
+    """A stack component could not be installed, started, checked or stopped. The message gives the reason."""
 
 
 class TopicError(Exception):

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from confluent_kafka.admin import AdminClient
+
 from farmstream.config import StackSettings
 from farmstream.stack import processes
 from farmstream.stack.exceptions import StackError
@@ -77,12 +79,13 @@ def _require_java_and_maven() -> None:
 
 
 def ensure_jars(paths: KafkaPaths) -> None:
-    """Resolve the broker jars with Maven unless the cache already holds them for the current pom."""
+    """Resolve the broker jars with Maven unless the cache already contains them for the current pom."""
     digest = _pom_digest()
     if paths.jars_marker.exists() and paths.jars_marker.read_text().strip() == digest:
         if any(paths.jars.glob("kafka_2.13-*.jar")):
             return
     _require_java_and_maven()
+
     processes.announce(f"resolving Kafka {KAFKA_VERSION} jars with Maven into {paths.jars}")
     partial = paths.jars.with_name("libs.partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -106,6 +109,7 @@ def ensure_jars(paths: KafkaPaths) -> None:
             f"Maven failed to resolve the Kafka jars (exit status {result.returncode}): "
             f"{(result.stdout + result.stderr).strip()[-800:]}"
         )
+
     shutil.rmtree(paths.jars, ignore_errors=True)
     partial.rename(paths.jars)
     paths.jars_marker.write_text(digest + "\n")
@@ -205,8 +209,6 @@ def _format_storage(settings: StackSettings, paths: KafkaPaths) -> None:
 
 def list_topics_succeeds(bootstrap: str, timeout: float) -> bool:
     """Return whether an AdminClient can fetch the broker's metadata within the timeout."""
-    from confluent_kafka.admin import AdminClient
-
     admin = AdminClient(
         {"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 3000, "log_level": 2}
     )
@@ -217,11 +219,19 @@ def list_topics_succeeds(bootstrap: str, timeout: float) -> bool:
     return True
 
 
-def _wait_until_ready(settings: StackSettings, paths: KafkaPaths, pid: int) -> None:
+def _wait_until_ready(
+    settings: StackSettings, paths: KafkaPaths, pid: int, child: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Wait until the broker serves metadata requests, raising StackError if it exits or times out.
+
+    A broker started by this call is watched through its Popen object: right after exec, Linux can
+    show an empty /proc/<pid>/cmdline, so the command-line markers would misreport it as gone.
+    """
     deadline = time.monotonic() + START_TIMEOUT_S
     bootstrap = f"{processes.LOOPBACK}:{settings.kafka_port}"
     while time.monotonic() < deadline:
-        if not processes.is_our_process(pid, paths.markers):
+        alive = child.poll() is None if child is not None else processes.is_our_process(pid, paths.markers)
+        if not alive:
             paths.pid_file.unlink(missing_ok=True)
             raise StackError(
                 f"the Kafka broker exited during start-up; see {paths.log}. Last lines:\n"
@@ -231,13 +241,13 @@ def _wait_until_ready(settings: StackSettings, paths: KafkaPaths, pid: int) -> N
             return
         time.sleep(0.5)
     raise StackError(
-        f"the Kafka broker (pid {pid}) did not answer on {bootstrap} within {START_TIMEOUT_S:.0f} s; "
-        f"see {paths.log}, then run `farmstream stack down --kafka` and `farmstream stack up` again"
+        f"the Kafka broker (pid {pid}) did not respond on {bootstrap} within {START_TIMEOUT_S:.0f} s; "
+        f"check {paths.log} for the cause and run `farmstream stack up` again"
     )
 
 
 def status(settings: StackSettings) -> ComponentStatus:
-    """Return whether the broker recorded in the pid file runs and answers on its port."""
+    """Return whether the broker recorded in the pid file runs and accepts connections on its port."""
     paths = KafkaPaths.for_settings(settings)
     pid = processes.live_pid(paths.pid_file, paths.markers)
     answering = pid is not None and processes.port_is_open(settings.kafka_port)
@@ -274,7 +284,14 @@ def start(settings: StackSettings) -> ComponentStatus:
             start_new_session=True,
         )
     processes.write_pid(paths.pid_file, broker.pid)
-    _wait_until_ready(settings, paths, broker.pid)
+    try:
+        _wait_until_ready(settings, paths, broker.pid, broker)
+    except StackError:
+        # A broker that never became ready must not outlive the failed start.
+        if broker.poll() is None:
+            processes.terminate(broker.pid, "kafka", STOP_TIMEOUT_S)
+        paths.pid_file.unlink(missing_ok=True)
+        raise
     logger.info("kafka broker ready", extra={"pid": broker.pid, "port": settings.kafka_port})
     return ComponentStatus("kafka", True, broker.pid, settings.kafka_port, paths.log, "(started)")
 

@@ -119,8 +119,8 @@ def fallback_base(stack_dir: Path) -> Path:
 def resolve_paths(settings: StackSettings, create: bool) -> PostgresPaths:
     """Return where the cluster lives: in the stack folder, or under /var/tmp when it cannot be there.
 
-    With ``create`` the folders are made and handed to the cluster owner, and the location is
-    tested by running ``test -w`` as that owner; without it an existing cluster decides.
+    With ``create`` the folders are made, handed to the cluster owner and tested by running
+    ``test -w`` as that owner. Without it, an existing cluster decides the location.
     """
     stack_dir = settings.stack_dir
     primary = PostgresPaths.under(stack_dir / "postgres", stack_dir / "logs" / "postgres.log", stack_dir)

@@ -154,14 +154,30 @@ def install_debian_packages(packages: Sequence[str], reason: str) -> None:
         if shutil.which("sudo") is None:
             raise StackError(f"{reason}: run `apt-get install -y {' '.join(packages)}` as root")
         prefix = ["sudo", "-n"]
+
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     announce(f"{reason}: running apt-get update and apt-get install -y {' '.join(packages)}")
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *packages]):
-        result = subprocess.run(
-            [*prefix, *command], env=environment, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise StackError(
-                f"`{' '.join(command)}` failed with exit status {result.returncode}: "
-                f"{result.stderr.strip()[-500:]}"
+    # Exit status 101 of policy-rc.d keeps the packages' own services (Debian's default PostgreSQL
+    # cluster, for example) from starting: the stack runs its own processes on its own ports.
+    policy = Path("/usr/sbin/policy-rc.d")
+    added_policy = os.geteuid() == 0 and not policy.exists()
+    if added_policy:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+
+    try:
+        for command in (
+            ["apt-get", "update", "-q"],
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+        ):
+            result = subprocess.run(
+                [*prefix, *command], env=environment, capture_output=True, text=True, check=False
             )
+            if result.returncode != 0:
+                raise StackError(
+                    f"`{' '.join(command)}` failed with exit status {result.returncode}: "
+                    f"{result.stderr.strip()[-500:]}"
+                )
+    finally:
+        if added_policy:
+            policy.unlink(missing_ok=True)

@@ -1,9 +1,9 @@
 """Create, list and delete the pipeline's Kafka topics from the specs in ``schemas.topics``.
 
-Creation is idempotent: a missing topic is created with its spec's partitions, retention and
-cleanup policy; an existing topic gets the spec's retention and cleanup policy applied again, and
-a partition count that differs from the spec is reported as an error because the key-to-partition
-mapping (and so per-controller ordering) depends on it.
+Creation is idempotent. A missing topic is created with its spec's partitions, retention and
+cleanup policy. An existing topic gets the spec's retention and cleanup policy applied again. A
+partition count that differs from the spec raises TopicError, because the key-to-partition mapping,
+and so the order of one controller's events, depends on it.
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ def _require_reachable(bootstrap: str) -> None:
         except OSError:
             continue
     raise TopicError(
-        f"no Kafka broker answers on {bootstrap}: check that the broker runs (`farmstream stack status`) "
-        f"and that FARMSTREAM_KAFKA_BOOTSTRAP points at it"
+        f"no Kafka broker accepts connections on {bootstrap}: check that the broker runs "
+        f"(`farmstream stack status`) and that FARMSTREAM_KAFKA_BOOTSTRAP points at it"
     )
 
 

@@ -31,8 +31,9 @@ INSERT_READING = (
 )
 INSERT_ALERT = (
     "INSERT INTO alerts (alert_id, farm_id, house_number, subject, rule, severity, state, title, message,"
-    " value, expected, opened_at, last_event_at, resolved_at, last_sequence, evidence)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " value, expected, opened_at, last_event_at, resolved_at, last_sequence, evidence, acknowledged_at,"
+    " acknowledged_by)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 
 
@@ -90,6 +91,7 @@ class Dataset:
     key_all: str
     key_revoked: str
     key_north_name: str
+    key_all_name: str
     readings: list[ReadingRow] = field(default_factory=list)
     alerts: list[AlertRow] = field(default_factory=list)
     predictions: list[EventRow] = field(default_factory=list)
@@ -130,6 +132,8 @@ def _readings(dataset: Dataset) -> list[ReadingRow]:
         (dataset.north, 1, "temperature.average", "degC", 0.0, True),
         (dataset.north, 1, "humidity.inside", "%", 40.0, False),
         (dataset.north, 1, "static_pressure", "Pa", 5.0, True),
+        (dataset.north, 1, "water.daily", "L", 900.0, False),
+        (dataset.north, 1, "feed.daily", "kg", 400.0, False),
         (dataset.north, 2, "temperature.average", "degC", 1.5, True),
         (dataset.south, 1, "temperature.average", "degC", -1.0, True),
         (dataset.east, 1, "temperature.average", "degC", 0.5, True),
@@ -156,7 +160,18 @@ def _readings(dataset: Dataset) -> list[ReadingRow]:
             )
     # A daily summary row, which aggregates leave out.
     rows.append(
-        ReadingRow(T0, dataset.controller(dataset.north, 1), dataset.north, 1, "water.daily", "day", 5400.0, "L", "good", None)
+        ReadingRow(
+            T0,
+            dataset.controller(dataset.north, 1),
+            dataset.north,
+            1,
+            "water.daily",
+            "day",
+            5400.0,
+            "L",
+            "good",
+            None,
+        )
     )
     return rows
 
@@ -185,8 +200,9 @@ def _alerts(dataset: Dataset) -> list[AlertRow]:
 
 
 def insert_alert(connection: psycopg.Connection[Any], alert: AlertRow) -> None:
-    """Insert one alert and, for anomaly alerts, its opening transition with the detector's score."""
+    """Insert one alert and its opening transition; a resolved alert was acknowledged after 10 minutes."""
     resolved_at = alert.opened_at + timedelta(hours=1) if alert.state == "resolved" else None
+    acknowledged_at = alert.opened_at + timedelta(minutes=10) if resolved_at else None
     evidence = {"score": 1.7, "detector": "RobustZScore"} if alert.rule == "anomaly" else {"delta": 3.2}
     subject = "temperature.average" if alert.house_number is not None else "scraper"
     connection.execute(
@@ -208,6 +224,8 @@ def insert_alert(connection: psycopg.Connection[Any], alert: AlertRow) -> None:
             resolved_at,
             1 if resolved_at else 0,
             json.dumps(evidence),
+            acknowledged_at,
+            "seeded technician" if acknowledged_at else None,
         ),
     )
     payload = {"alert_id": alert.alert_id, "rule": alert.rule, "evidence": evidence, "state": "open"}
@@ -247,7 +265,8 @@ def _insert_events(connection: psycopg.Connection[Any], dataset: Dataset) -> Non
         else:
             connection.execute(
                 "INSERT INTO predictions (event_id, kind, farm_id, house_number, action, reason, created_at,"
-                " evidence) VALUES (%s, %s, %s, %s, 'raise_minimum_ventilation', 'CO2 above 3000 ppm', %s, '{}')",
+                " evidence) VALUES (%s, %s, %s, %s, 'raise_minimum_ventilation', 'CO2 above 3000 ppm',"
+                " %s, '{}')",
                 (row.event_id, kind, farm_id, house, created),
             )
     for farm_id in (dataset.north, dataset.south):
@@ -288,9 +307,9 @@ def _insert_events(connection: psycopg.Connection[Any], dataset: Dataset) -> Non
             ),
         )
     connection.execute(
-        "INSERT INTO dead_letters (event_id, stage, reason, error_type, farm_id, house_number, raw_encoding,"
-        " raw_payload, created_at) VALUES (%s, 'producer', 'value -999 is a sentinel', 'SentinelValue', %s, 1,"
-        " 'utf-8', '{\"v\": -999}', %s)",
+        "INSERT INTO dead_letters (event_id, stage, reason, error_type, farm_id, house_number,"
+        " raw_encoding, raw_payload, created_at) VALUES (%s, 'producer', 'value -999 is a sentinel',"
+        " 'SentinelValue', %s, 1, 'utf-8', '{\"v\": -999}', %s)",
         (uuid.uuid4().hex, dataset.north, T0 + timedelta(minutes=20)),
     )
 
@@ -307,11 +326,14 @@ def seed_dataset(database_url: str) -> Dataset:
         key_all="",
         key_revoked="",
         key_north_name=f"{prefix} north reader",
+        key_all_name=f"{prefix} all farms",
     )
     # No prepared statements: PGlite connections share one session, where their names would collide.
     with psycopg.connect(database_url, autocommit=True, prepare_threshold=None) as connection:
         for farm_id, houses in ((dataset.north, (1, 2)), (dataset.south, (1,)), (dataset.east, (1,))):
-            connection.execute("INSERT INTO farms (farm_id, name) VALUES (%s, %s)", (farm_id, farm_id.title()))
+            connection.execute(
+                "INSERT INTO farms (farm_id, name) VALUES (%s, %s)", (farm_id, farm_id.title())
+            )
             for house in houses:
                 connection.execute(
                     "INSERT INTO houses (farm_id, house_number, name) VALUES (%s, %s, %s)",
@@ -330,37 +352,37 @@ def seed_dataset(database_url: str) -> Dataset:
                     ),
                 )
         dataset.readings = _readings(dataset)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                INSERT_READING,
-                [
-                    (
-                        row.observed_at,
-                        row.controller_id,
-                        row.farm_id,
-                        row.house_number,
-                        row.parameter,
-                        row.period,
-                        row.value,
-                        row.unit,
-                        row.quality,
-                        row.target,
-                        21,
-                        "General.Average_Temperature",
-                        "RNBL_GetCommandData/0",
-                        row.observed_at + timedelta(seconds=30),
-                        str(uuid.uuid4()),
-                    )
-                    for row in dataset.readings
-                ],
+        values = [
+            (
+                row.observed_at,
+                row.controller_id,
+                row.farm_id,
+                row.house_number,
+                row.parameter,
+                row.period,
+                row.value,
+                row.unit,
+                row.quality,
+                row.target,
+                21,
+                "General.Average_Temperature",
+                "RNBL_GetCommandData/0",
+                row.observed_at + timedelta(seconds=30),
+                str(uuid.uuid4()),
             )
+            for row in dataset.readings
+        ]
+        # The PGlite server drops or stalls pipelines of a few hundred statements: insert in chunks.
+        with connection.cursor() as cursor:
+            for start in range(0, len(values), 100):
+                cursor.executemany(INSERT_READING, values[start : start + 100])
         dataset.alerts = _alerts(dataset)
         for alert in dataset.alerts:
             insert_alert(connection, alert)
         _insert_events(connection, dataset)
         _, dataset.key_north = create_key(connection, dataset.key_north_name, [dataset.north])
         _, dataset.key_all = create_key(
-            connection, f"{prefix} all farms", [dataset.north, dataset.south, dataset.east]
+            connection, dataset.key_all_name, [dataset.north, dataset.south, dataset.east]
         )
         revoked_id, dataset.key_revoked = create_key(connection, f"{prefix} revoked", [dataset.north])
         revoke_key(connection, revoked_id)

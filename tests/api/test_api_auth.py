@@ -36,7 +36,9 @@ def test_malformed_or_unknown_key_is_401(client: TestClient, key: str) -> None:
 
 def test_wrong_secret_is_401(client: TestClient, lane_database: LaneDatabase) -> None:
     key_id = lane_database.dataset.key_north.partition(".")[0]
-    response = client.get("/farms", headers={"X-API-Key": f"{key_id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
+    response = client.get(
+        "/farms", headers={"X-API-Key": f"{key_id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
+    )
     assert response.status_code == 401
     assert response.json() == {"detail": "invalid API key"}
 

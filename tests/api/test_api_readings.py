@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.pagination import encode_cursor
-from tests.api.api_dataset import T0, expected_buckets
+from tests.api.api_dataset import READING_STEPS, T0, expected_buckets
 from tests.api.conftest import LaneDatabase
 
 pytestmark = pytest.mark.integration
@@ -116,10 +116,12 @@ def test_house_and_controller_filters(client: TestClient, lane_database: LaneDat
     dataset = lane_database.dataset
     headers = {"X-API-Key": dataset.key_all}
     by_house = client.get(
-        "/readings", params={**RANGE, "farm_id": dataset.north, "house_number": 2, "limit": 1000}, headers=headers
+        "/readings",
+        params={**RANGE, "farm_id": dataset.north, "house_number": 2, "limit": 1000},
+        headers=headers,
     ).json()
     assert {row["controller_id"] for row in by_house["data"]} == {dataset.controller(dataset.north, 2)}
-    assert by_house["count"] == 72
+    assert by_house["count"] == READING_STEPS
     controller = dataset.controller(dataset.south, 1)
     by_controller = client.get(
         "/readings", params={**RANGE, "controller_id": controller, "limit": 1000}, headers=headers
@@ -188,7 +190,9 @@ def test_invalid_parameter_is_422_naming_field(
 def test_cursor_of_other_bucket_is_422(client: TestClient, lane_database: LaneDatabase) -> None:
     cursor = encode_cursor("readings:1h:instant", (T0, "x/house-1", "temperature.average"))
     response = client.get(
-        "/readings", params={**RANGE, "cursor": cursor}, headers={"X-API-Key": lane_database.dataset.key_north}
+        "/readings",
+        params={**RANGE, "cursor": cursor},
+        headers={"X-API-Key": lane_database.dataset.key_north},
     )
     assert _error_field(response) == "cursor"
     assert "restart without a cursor" in response.json()["detail"][0]["msg"]
@@ -203,7 +207,9 @@ def test_too_many_parameters_is_422(client: TestClient, lane_database: LaneDatab
 def test_page_size_limit_is_a_setting(api_client: Any, lane_database: LaneDatabase) -> None:
     with api_client(api_page_size_max=10, api_page_size_default=10) as client:
         headers = {"X-API-Key": lane_database.dataset.key_north}
-        assert _error_field(client.get("/readings", params={**RANGE, "limit": 11}, headers=headers)) == "limit"
+        assert (
+            _error_field(client.get("/readings", params={**RANGE, "limit": 11}, headers=headers)) == "limit"
+        )
         body = client.get("/readings", params=RANGE, headers=headers).json()
         assert body["count"] == 10
         assert body["next_cursor"] is not None

@@ -40,7 +40,9 @@ def test_controllers_filtered_by_house(client: TestClient, lane_database: LaneDa
     body = client.get(
         "/controllers", params={"farm_id": dataset.north, "house_number": 2}, headers=headers
     ).json()
-    assert [controller["controller_id"] for controller in body["data"]] == [dataset.controller(dataset.north, 2)]
+    assert [controller["controller_id"] for controller in body["data"]] == [
+        dataset.controller(dataset.north, 2)
+    ]
     single = client.get(f"/controllers/{dataset.controller(dataset.north, 1)}", headers=headers).json()
     assert single["house_number"] == 1
     assert single["connection_status"] == "connected"

@@ -64,5 +64,5 @@ def test_unreachable_broker_is_one_line(
 
     assert status == 1
     error = capsys.readouterr().err
-    assert "no Kafka broker answers on 127.0.0.1:9" in error
+    assert "no Kafka broker accepts connections on 127.0.0.1:9" in error
     assert "FARMSTREAM_KAFKA_BOOTSTRAP" in error

@@ -1,8 +1,8 @@
 """Unit tests of docker-compose.yml, which cannot run on the development machines.
 
-They parse the file and check it against the code: every farmstream service runs a real CLI
-subcommand with valid options, sets only FARMSTREAM_* variables that some settings class reads,
-and uses the same ports as the settings defaults, the local stack and the Prometheus targets.
+They parse the file and check it against the code. Every farmstream service must run a real CLI
+subcommand with valid options and set only FARMSTREAM_* variables that some settings class reads.
+Its ports must match the settings defaults, the local stack and the Prometheus targets.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ CONFIG_MODULES = (
     "simulator.config",
     "migrations",
 )
+# The local stack's default ports, which the compose file publishes on the host as well.
+LOCAL_KAFKA_PORT = StackSettings.model_fields["kafka_port"].default
+LOCAL_POSTGRES_PORT = StackSettings.model_fields["postgres_port"].default
 # Read by the command line itself (farmstream/cli.py) rather than by a settings class.
 CLI_VARIABLES = frozenset({"FARMSTREAM_LOG_LEVEL"})
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z0-9_]+)(?::?(?P<kind>[-?])(?P<text>[^}]*))?\}")
@@ -152,8 +155,8 @@ def test_bootstrap_names_kafka_listener() -> None:
     advertised = dict(listener.split("://", 1) for listener in kafka["KAFKA_ADVERTISED_LISTENERS"].split(","))
     for name, service in FARMSTREAM_SERVICES.items():
         assert _environment(service)["FARMSTREAM_KAFKA_BOOTSTRAP"] == advertised["PLAINTEXT"], name
-    assert advertised["EXTERNAL"] == f"127.0.0.1:{StackSettings().kafka_port}"
-    assert _published_ports(SERVICES["kafka"]) == {StackSettings().kafka_port: StackSettings().kafka_port}
+    assert advertised["EXTERNAL"] == f"127.0.0.1:{LOCAL_KAFKA_PORT}"
+    assert _published_ports(SERVICES["kafka"]) == {LOCAL_KAFKA_PORT: LOCAL_KAFKA_PORT}
 
 
 def test_database_url_names_timescaledb() -> None:
@@ -164,7 +167,7 @@ def test_database_url_names_timescaledb() -> None:
         assert (url.hostname, url.port) == ("timescaledb", 5432), name
         assert url.username == database["POSTGRES_USER"], name
         assert url.path == "/" + database["POSTGRES_DB"], name
-    assert _published_ports(SERVICES["timescaledb"]) == {5432: StackSettings().postgres_port}
+    assert _published_ports(SERVICES["timescaledb"]) == {5432: LOCAL_POSTGRES_PORT}
 
 
 def test_prometheus_targets_exposed_ports() -> None:

@@ -1,7 +1,7 @@
 """Unit tests of the import rules between farmstream's packages, read from the source with ``ast``.
 
 The stages meet only through Kafka, so producers, stream_processors, sinks, api and notifier never
-import each other; schemas imports nothing of ours; no product package imports the simulator.
+import each other. schemas imports nothing of ours, and no product package imports the simulator.
 """
 
 from __future__ import annotations

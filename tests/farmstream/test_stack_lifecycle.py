@@ -88,6 +88,19 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(stat[stat.rfind(")") + 2 :].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
 def test_private_stack_up_down(private_stack: dict[str, str], tmp_path: Path) -> None:
     stack_dir = tmp_path / "stack"
     # A pid file naming a live process that is not the broker must be treated as stale.
@@ -105,9 +118,13 @@ def test_private_stack_up_down(private_stack: dict[str, str], tmp_path: Path) ->
     assert set(pids) == {"postgres", "kafka"}
     assert str(StackSettings(stack_dir=stack_dir).stack_dir / "logs" / "kafka.log") in status.stdout
 
+    backends = _children(pids["postgres"])
+    assert backends, "the postmaster has no child processes"
+
     down = _farmstream(private_stack, "stack", "down")
     assert down.returncode == 0, down.stdout + down.stderr
     assert all(process_command_line(pid) is None for pid in pids.values())
+    assert all(process_command_line(pid) is None for pid in backends)
     assert _processes_mentioning(str(stack_dir)) == []
     assert _processes_mentioning(str(fallback_base(stack_dir))) == []
     after = _farmstream(private_stack, "stack", "status")

@@ -6,26 +6,30 @@ They produce and consume through the broker, write and read through PostgreSQL, 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
+import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Message, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource  # type: ignore[attr-defined]
 
-from farmstream.stack.topics import create_topics, list_topics
+from farmstream.stack.exceptions import TopicError
+from farmstream.stack.topics import create_topics, delete_topics, list_topics
 from schemas.events import Reading, controller_id_for, readings_key, readings_topic_adapter
 from schemas.topics import ALL_TOPICS, READINGS, topic_name
-from tests.conftest import ConsumeMessages
 
 pytestmark = pytest.mark.integration
 
 FARMSTREAM = Path(sys.executable).with_name("farmstream")
+ConsumeMessages = Callable[..., list[Message]]
 START = datetime(2026, 4, 24, 12, 0, tzinfo=UTC)
 
 
@@ -74,6 +78,18 @@ def test_topic_creation_is_idempotent(kafka_bootstrap: str, topic_prefix: str) -
 
     assert [state.name for state in states] == [topic_name(spec, topic_prefix) for spec in ALL_TOPICS]
     assert not any(state.created for state in states)
+
+
+def test_partition_mismatch_raises(kafka_bootstrap: str) -> None:
+    prefix = f"test-{uuid.uuid4().hex[:12]}."
+    name = topic_name(READINGS, prefix)
+    narrower = dataclasses.replace(READINGS, partitions=READINGS.partitions - 1)
+    create_topics(kafka_bootstrap, prefix, specs=[narrower])
+    try:
+        with pytest.raises(TopicError, match=f"topic {name} has {narrower.partitions} partitions"):
+            create_topics(kafka_bootstrap, prefix, specs=[READINGS])
+    finally:
+        delete_topics(kafka_bootstrap, [name])
 
 
 def test_readings_round_trip_keeps_order(

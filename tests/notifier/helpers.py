@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -70,7 +72,7 @@ class ReceivedRequest:
 
 @dataclass
 class WebhookReceiver:
-    """An HTTP server that answers POSTs with scripted statuses (200 once the script runs out)."""
+    """An HTTP server that replies to POSTs with scripted statuses, then 200 once the script runs out."""
 
     url: str
     statuses: list[int] = field(default_factory=list)
@@ -78,7 +80,7 @@ class WebhookReceiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def accepted(self) -> list[ReceivedRequest]:
-        """Return the requests answered with a 2xx status."""
+        """Return the requests that received a 2xx status."""
         with self.lock:
             return [request for request in self.requests if 200 <= request.status < 300]
 
@@ -144,7 +146,7 @@ class EphemeralPortController(Controller):  # type: ignore[misc]
 
     def _create_server(self) -> Any:
         loop: asyncio.AbstractEventLoop = self.loop
-        return loop.create_server(self._factory_invoker, sock=self._socket)
+        return loop.create_server(self._factory_invoker, sock=self._socket, ssl=self.ssl_context)
 
 
 def authenticator_for(receiver: SmtpReceiver, password: str) -> Any:
@@ -155,3 +157,17 @@ def authenticator_for(receiver: SmtpReceiver, password: str) -> Any:
         return AuthResult(success=False, handled=False)
 
     return authenticator
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A self-signed certificate for 127.0.0.1 and its key, both PEM files."""
+
+    certificate: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        """Return a TLS server context that presents the certificate."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certificate, self.key)
+        return context

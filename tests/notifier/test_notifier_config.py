@@ -147,3 +147,12 @@ def test_lease_must_exceed_timeouts(tmp_path: Path) -> None:
     problems = _problems(_write(tmp_path, "notifier.toml", text), ENVIRONMENT)
     assert len(problems) == 1
     assert problems[0].startswith("retry.lease_seconds: 5.0 must exceed the longest channel timeout 10.0")
+
+
+def test_ca_file_checked(tmp_path: Path) -> None:
+    text = VALID_TOML.replace("port = 2525", f'port = 2525\nca_file = "{tmp_path / "absent.pem"}"')
+    problems = _problems(_write(tmp_path, "notifier.toml", text), ENVIRONMENT)
+    assert problems == [
+        "channels.grower.ca_file: set security to starttls or ssl, or remove ca_file",
+        f"channels.grower.ca_file: file {str(tmp_path / 'absent.pem')!r} not found",
+    ]

@@ -12,7 +12,7 @@ from notifier.channels import DeliveryContext
 from notifier.config import EmailChannelConfig
 from notifier.exceptions import DeliveryError
 from notifier.mail import EmailChannel, render_body, render_subject
-from tests.notifier.helpers import SmtpReceiver, make_alert
+from tests.notifier.helpers import Certificate, SmtpReceiver, make_alert
 
 SENT_AT = datetime(2026, 12, 4, 3, 6, tzinfo=UTC)
 
@@ -94,13 +94,13 @@ def test_wrong_password_is_permanent(smtp_receiver: SmtpReceiver) -> None:
     assert smtp_receiver.messages == []
 
 
-def test_all_recipients_refused_is_permanent(smtp_receiver: SmtpReceiver) -> None:
+def test_all_recipients_rejected_is_permanent(smtp_receiver: SmtpReceiver) -> None:
     smtp_receiver.reject_recipients.update({"grower@farm.test", "manager@farm.test"})
     alert = make_alert()
     with pytest.raises(DeliveryError) as caught:
         EmailChannel("grower", _settings(smtp_receiver.port), None).send(alert, _context(alert.event_id))
     assert caught.value.permanent is True
-    assert "every recipient refused" in str(caught.value)
+    assert "every recipient rejected" in str(caught.value)
 
 
 def test_partial_refusal_still_delivers(smtp_receiver: SmtpReceiver) -> None:
@@ -119,3 +119,42 @@ def test_unreachable_server_is_transient() -> None:
         EmailChannel("grower", _settings(port, timeout_seconds=2), None).send(alert, _context(alert.event_id))
     assert caught.value.permanent is False
     assert "ConnectionRefusedError" in str(caught.value)
+
+
+def test_starttls_then_login_delivers(starttls_receiver: SmtpReceiver, certificate: Certificate) -> None:
+    settings = _settings(
+        starttls_receiver.port,
+        security="starttls",
+        ca_file=str(certificate.certificate),
+        username="alerts",
+        password_env="TEST_SMTP_PASSWORD",
+    )
+    alert = make_alert()
+    EmailChannel("grower", settings, SecretStr("s3cret-smtp")).send(alert, _context(alert.event_id))
+    assert starttls_receiver.logins == ["alerts"]
+    assert len(starttls_receiver.messages) == 1
+
+
+def test_plain_session_rejected_by_starttls_server(starttls_receiver: SmtpReceiver) -> None:
+    alert = make_alert()
+    with pytest.raises(DeliveryError) as caught:
+        EmailChannel("grower", _settings(starttls_receiver.port), None).send(alert, _context(alert.event_id))
+    assert caught.value.permanent is True
+    assert "server replied 530" in str(caught.value)
+    assert starttls_receiver.messages == []
+
+
+def test_untrusted_certificate_is_permanent(starttls_receiver: SmtpReceiver) -> None:
+    alert = make_alert()
+    settings = _settings(starttls_receiver.port, security="starttls")
+    with pytest.raises(DeliveryError) as caught:
+        EmailChannel("grower", settings, None).send(alert, _context(alert.event_id))
+    assert caught.value.permanent is True
+    assert "server certificate not trusted" in str(caught.value)
+
+
+def test_implicit_tls_delivers(smtps_receiver: SmtpReceiver, certificate: Certificate) -> None:
+    settings = _settings(smtps_receiver.port, security="ssl", ca_file=str(certificate.certificate))
+    alert = make_alert()
+    EmailChannel("grower", settings, None).send(alert, _context(alert.event_id))
+    assert len(smtps_receiver.messages) == 1

@@ -1,7 +1,7 @@
 """Integration tests of the notifier service with the real Kafka broker and PostgreSQL.
 
-Alerts are produced to a per-test alerts topic; the notifier delivers them to a webhook receiver
-and an SMTP server started by the test on 127.0.0.1. Each test uses its own farm id, so its alert
+Alerts are produced to a per-test alerts topic. The notifier delivers them to a webhook receiver
+and an SMTP server that the test starts on 127.0.0.1. Each test uses its own farm id, so its alert
 events and delivery rows are its own in the session's database.
 """
 

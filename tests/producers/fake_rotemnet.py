@@ -1,6 +1,6 @@
 """A small fake RotemNet portal on 127.0.0.1 for the producer tests and the producer benchmark.
 
-It answers Login on ``/Latest/Services/AllServices.svc/Login`` and the services on
+It serves Login on ``/Latest/Services/AllServices.svc/Login`` and the services on
 ``/Host6_V1/Services/AllServices.svc/<Method>`` with the real captured payloads, checks tokens and
 the session cookie, and injects faults on request: expired sessions, HTTP 5xx, malformed JSON,
 a UTF-8 BOM and rejected passwords. It is a test double, not the portal simulator.
@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from schemas.events import DeadLetter, HouseStatus, Reading, ScrapeLog
 
 CAPTURES = Path("/work/shared/data/rotemnet")
 SERVICE_PREFIX = "/Host6_V1/Services/AllServices.svc/"
@@ -44,8 +46,12 @@ def envelope(payload: Any, **flags: Any) -> dict[str, Any]:
 
 
 def _feed_row(day: int) -> dict[str, Any]:
-    return {"HistoryRecord_FeederTotal": str(10 + day), "HistoryRecord_Feeder_1": str(5 + day / 2),
-            "HistoryRecord_Feeder_2": str(5 + day / 2), "HistoryRecord_ChangeTotal": -9999.0}
+    return {
+        "HistoryRecord_FeederTotal": str(10 + day),
+        "HistoryRecord_Feeder_1": str(5 + day / 2),
+        "HistoryRecord_Feeder_2": str(5 + day / 2),
+        "HistoryRecord_ChangeTotal": -9999.0,
+    }
 
 
 def _heater_row(day: int) -> dict[str, Any]:
@@ -55,10 +61,18 @@ def _heater_row(day: int) -> dict[str, Any]:
 def _history_payload(command: int, day_field: str, row: Any) -> dict[str, Any]:
     """Return a synthetic history payload (no capture exists for commands 41 and 43), days -1 to 21."""
     rows = [{day_field: float(day), **row(day), "RowNum": index} for index, day in enumerate(range(-1, 22))]
-    columns = [{"field": name, "UnitType": "UT_Time" if "Heater" in name else "UT_Weight"} for name in rows[0]]
-    return {"HouseNumber": 1, "MenuID": command, "dsData": {
-        "eRNBLResult": [{"Value": 20}], "MDT": [],
-        "GridTables": [{"ContainerID": "Data", "ColumnsDefinitions": columns, "Data": rows}]}}
+    columns = [
+        {"field": name, "UnitType": "UT_Time" if "Heater" in name else "UT_Weight"} for name in rows[0]
+    ]
+    return {
+        "HouseNumber": 1,
+        "MenuID": command,
+        "dsData": {
+            "eRNBLResult": [{"Value": 20}],
+            "MDT": [],
+            "GridTables": [{"ContainerID": "Data", "ColumnsDefinitions": columns, "Data": rows}],
+        },
+    }
 
 
 @dataclass
@@ -86,6 +100,11 @@ class Faults:
     missing_data_set: int = 0
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many scraper threads connect at once in the benchmark
+    daemon_threads = True
+
+
 class FakePortal:
     """A threaded HTTP fake of the portal; use as a context manager."""
 
@@ -105,7 +124,7 @@ class FakePortal:
         self._commands[43] = envelope(_history_payload(43, "HistoryRecord_Heaters_GrowthDay", _heater_row))
         self._js_globals = load_capture("JsGlobals_GetJsGlobals.json")["reponseObj"]
         self._encoded: dict[tuple[str, int], bytes] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -169,7 +188,11 @@ class FakePortal:
                 return json.dumps(envelope(payload)).encode()
             capture = self._commands.get(command)
             if capture is None:
-                return json.dumps(envelope({"HouseNumber": house, "MenuID": command, "dsData": {"eRNBLResult": [{"Value": 10}]}})).encode()
+                return json.dumps(
+                    envelope(
+                        {"HouseNumber": house, "MenuID": command, "dsData": {"eRNBLResult": [{"Value": 10}]}}
+                    )
+                ).encode()
             key = (f"cmd{command}", house)
             if key not in self._encoded:
                 payload = dict(capture["reponseObj"])
@@ -254,3 +277,25 @@ class FakePortal:
                 self._send(200, json.dumps(envelope(payload)).encode(), cookie=account.session_id)
 
         return Handler
+
+
+class Recorder:
+    """In-memory stand-in for the Kafka publisher: keeps the published events in lists."""
+
+    def __init__(self) -> None:
+        self.readings: list[Reading] = []
+        self.statuses: list[HouseStatus] = []
+        self.logs: list[ScrapeLog] = []
+        self.dead_letters: list[DeadLetter] = []
+
+    def reading(self, event: Reading | HouseStatus) -> None:
+        (self.readings if isinstance(event, Reading) else self.statuses).append(event)  # type: ignore[arg-type]
+
+    def scrape_log(self, event: ScrapeLog) -> None:
+        self.logs.append(event)
+
+    def dead_letter(self, event: DeadLetter) -> None:
+        self.dead_letters.append(event)
+
+    def flush(self) -> int:
+        return 0

@@ -146,7 +146,9 @@ def test_site_info_comparison_values() -> None:
     assert house1[("temperature.average", None)].value == 30.0
     assert house1[("temperature.average", None)].target == 27.7
     assert house1[("temperature.average", None)].source_key == "DicComparisonItems.Temperature_Current"
-    assert house1[("temperature.average", None)].observed_at == datetime(2026, 4, 24, 10, 33, 19, 849676, tzinfo=UTC)
+    assert house1[("temperature.average", None)].observed_at == datetime(
+        2026, 4, 24, 10, 33, 19, 849676, tzinfo=UTC
+    )
     assert ("temperature.attic", None) not in house1
     assert _readings(result, 4)[("inlet.position_1", None)].value == 38.0
     assert _readings(result, 4)[("water.daily", None)].value == 990.0
@@ -184,7 +186,13 @@ def test_water_history_rows() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["GetComparisonDisplayFields.json", "GetFarmRegistration.json", "GetHouseData.json", "JsGlobals_GetJsGlobals.json"]
+    "name",
+    [
+        "GetComparisonDisplayFields.json",
+        "GetFarmRegistration.json",
+        "GetHouseData.json",
+        "JsGlobals_GetJsGlobals.json",
+    ],
 )
 def test_services_without_readings(name: str) -> None:
     result = _parse(_load(name))
@@ -245,7 +253,9 @@ def test_imperial_account_converted() -> None:
             row["ParameterValue"] = "0.096"
         if row["ParameterKeyName"] == "Current_Level_CFM":
             row["ParameterValue"] = "68,000"
-    imperial = UnitSettings(temperature="degF", pressure="inWC", weight="lb", volume="gal", airflow="CFM", speed="mph")
+    imperial = UnitSettings(
+        temperature="degF", pressure="inWC", weight="lb", volume="gal", airflow="CFM", speed="mph"
+    )
     readings = _readings(_parse(document, imperial))
     assert readings[("temperature.average", None)].value == pytest.approx(29.7111, abs=1e-3)
     # Set_Temperature keeps its own "C°" sign from the capture: a sign beats the account setting.
@@ -259,19 +269,41 @@ def test_imperial_account_converted() -> None:
 
 def test_heater_runtime_history() -> None:
     rows = [
-        {"HistoryRecord_Heaters_GrowthDay": 7.0, "HistoryRecord_Heaters_HeaterDevice_1": "10:55",
-         "HistoryRecord_Heaters_HeaterDevice_9": "00:00", "RowNum": 0},
-        {"HistoryRecord_Heaters_GrowthDay": 8.0, "HistoryRecord_Heaters_HeaterDevice_1": "6:00",
-         "HistoryRecord_Heaters_HeaterDevice_9": "oops", "RowNum": 1},
+        {
+            "HistoryRecord_Heaters_GrowthDay": 7.0,
+            "HistoryRecord_Heaters_HeaterDevice_1": "10:55",
+            "HistoryRecord_Heaters_HeaterDevice_9": "00:00",
+            "RowNum": 0,
+        },
+        {
+            "HistoryRecord_Heaters_GrowthDay": 8.0,
+            "HistoryRecord_Heaters_HeaterDevice_1": "6:00",
+            "HistoryRecord_Heaters_HeaterDevice_9": "oops",
+            "RowNum": 1,
+        },
     ]
-    columns = [{"field": name, "UnitType": "UT_Time", "DataType": "DT_Time"} for name in rows[0] if "Device" in name]
+    columns = [
+        {"field": name, "UnitType": "UT_Time", "DataType": "DT_Time"} for name in rows[0] if "Device" in name
+    ]
     document = {
-        "request": {"url": "http://127.0.0.1/Host6_V1/Services/AllServices.svc/RNBL_GetCommandData",
-                    "body": {"prmGetCommandDataParams": {"CommandID": 43, "HouseNumber": "2"}}},
-        "response": {"reponseObj": {"HouseNumber": 2, "MenuID": 43, "dsData": {
-            "eRNBLResult": [{"Value": 20}], "MDT": [],
-            "GridTables": [{"ContainerID": "Data", "ColumnsDefinitions": columns, "Data": rows}]}},
-            "isSucceed": True, "isAuthorize": True, "isInSession": True},
+        "request": {
+            "url": "http://127.0.0.1/Host6_V1/Services/AllServices.svc/RNBL_GetCommandData",
+            "body": {"prmGetCommandDataParams": {"CommandID": 43, "HouseNumber": "2"}},
+        },
+        "response": {
+            "reponseObj": {
+                "HouseNumber": 2,
+                "MenuID": 43,
+                "dsData": {
+                    "eRNBLResult": [{"Value": 20}],
+                    "MDT": [],
+                    "GridTables": [{"ContainerID": "Data", "ColumnsDefinitions": columns, "Data": rows}],
+                },
+            },
+            "isSucceed": True,
+            "isAuthorize": True,
+            "isInSession": True,
+        },
     }
     result = _parse(document)
     readings = _readings(result, 2)

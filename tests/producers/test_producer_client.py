@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_rotemnet import Account, FakePortal, Faults
+from fake_rotemnet import Account, FakePortal
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from producers.client import PortalClient, RetryPolicy, resolve_web_server_url
-from producers.exceptions import CredentialsRejectedError, PayloadError, SessionExpiredError, TransientPortalError
+from producers.exceptions import (
+    CredentialsRejectedError,
+    PayloadError,
+    SessionExpiredError,
+    TransientPortalError,
+)
 from producers.farms import FarmAccount
 from producers.metrics import ScraperMetrics
 
@@ -21,8 +26,14 @@ def portal() -> Iterator[FakePortal]:
         yield fake
 
 
-def _client(portal: FakePortal, password: str = "secret", retries: int = 3) -> tuple[PortalClient, list[float], ScraperMetrics]:
-    account = FarmAccount(farm_id="farm-a", portal_url=portal.url, username="alice", password=SecretStr(password))
+def _client(
+    portal: FakePortal,
+    password: str = "secret",  # noqa: S107
+    retries: int = 3,
+) -> tuple[PortalClient, list[float], ScraperMetrics]:
+    account = FarmAccount(
+        farm_id="farm-a", portal_url=portal.url, username="alice", password=SecretStr(password)
+    )
     sleeps: list[float] = []
     metrics = ScraperMetrics(CollectorRegistry())
     client = PortalClient(account, metrics=metrics, retry=RetryPolicy(retries, 1.0, 8.0), sleep=sleeps.append)

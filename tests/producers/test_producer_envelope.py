@@ -11,8 +11,14 @@ from producers.exceptions import PayloadError, SessionExpiredError, TransientPor
 
 
 def _body(**fields: object) -> bytes:
-    document = {"ErrorObj": None, "exceptionMessage": None, "isInSession": True, "isAuthorize": True,
-                "isSucceed": True, "contextId": ""}
+    document = {
+        "ErrorObj": None,
+        "exceptionMessage": None,
+        "isInSession": True,
+        "isAuthorize": True,
+        "isSucceed": True,
+        "contextId": "",
+    }
     document.update(fields)
     return json.dumps(document).encode()
 

@@ -26,18 +26,35 @@ from schemas.topics import DEAD_LETTER, READINGS, SCRAPE_LOG, topic_name
 def test_scrape_publishes_to_kafka(
     tmp_path: Path, kafka_bootstrap: str, topic_prefix: str, consume_messages: Callable[..., list[Any]]
 ) -> None:
-    accounts = {"good": Account(password="pw", houses=3, offline_houses=frozenset({3})),
-                "bad": Account(password="pw")}
+    accounts = {
+        "good": Account(password="pw", houses=3, offline_houses=frozenset({3})),
+        "bad": Account(password="pw"),
+    }
     with FakePortal(accounts) as portal:
         farms = tmp_path / "farms.json"
-        farms.write_text(json.dumps({"portal_url": portal.url, "farms": [
-            {"farm_id": "farm-good", "username": "good", "password": "pw", "timezone": "America/Chicago"},
-            {"farm_id": "farm-bad", "username": "bad", "password": "nope"},
-        ]}))
+        farms.write_text(
+            json.dumps(
+                {
+                    "portal_url": portal.url,
+                    "farms": [
+                        {
+                            "farm_id": "farm-good",
+                            "username": "good",
+                            "password": "pw",
+                            "timezone": "America/Chicago",
+                        },
+                        {"farm_id": "farm-bad", "username": "bad", "password": "nope"},
+                    ],
+                }
+            )
+        )
         portal.faults.malformed_json = 1
         portal.faults.malformed_method = "RNBL_GetCommandData"
         settings = ScraperSettings(  # type: ignore[call-arg]
-            farms_file=farms, kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, _env_file=None,
+            farms_file=farms,
+            kafka_bootstrap=kafka_bootstrap,
+            topic_prefix=topic_prefix,
+            _env_file=None,
             history_fetch_time="23:59",
         )
         metrics = ScraperMetrics(CollectorRegistry())
@@ -60,13 +77,19 @@ def test_scrape_publishes_to_kafka(
     assert average.value == 29.71  # house 1 lost its command 0 to malformed JSON: comparison values only
 
     log_messages = consume_messages(topic_name(SCRAPE_LOG, topic_prefix), 2)
-    outcomes = {ScrapeLog.model_validate_json(message.value()).farm_id: ScrapeLog.model_validate_json(message.value()).outcome
-                for message in log_messages}
+    outcomes = {
+        ScrapeLog.model_validate_json(message.value()).farm_id: ScrapeLog.model_validate_json(
+            message.value()
+        ).outcome
+        for message in log_messages
+    }
     assert outcomes == {"farm-good": "partial", "farm-bad": "auth_failed"}
 
     assert good.outcome == "partial"
     assert good.dead_letters == 1
-    letter = DeadLetter.model_validate_json(consume_messages(topic_name(DEAD_LETTER, topic_prefix), 1)[0].value())
+    letter = DeadLetter.model_validate_json(
+        consume_messages(topic_name(DEAD_LETTER, topic_prefix), 1)[0].value()
+    )
     assert letter.farm_id == "farm-good"
     assert letter.command == "RNBL_GetCommandData/0"
     assert letter.raw_payload.startswith('{"reponseObj"')

@@ -21,8 +21,18 @@ WITH_EVENTS = {
 
 @pytest.mark.parametrize("path", CAPTURES, ids=[path.name for path in CAPTURES])
 def test_parse_every_capture(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["parse", str(path), "--farm-id", "farm-a", "--timezone", "America/Chicago",
-                   "--fetched-at", "2026-04-24T17:25:00+00:00"])
+    status = main(
+        [
+            "parse",
+            str(path),
+            "--farm-id",
+            "farm-a",
+            "--timezone",
+            "America/Chicago",
+            "--fetched-at",
+            "2026-04-24T17:25:00+00:00",
+        ]
+    )
     assert status == 0
     lines = capsys.readouterr().out.splitlines()
     assert bool(lines) == (path.name in WITH_EVENTS)
@@ -35,8 +45,14 @@ def test_parse_every_capture(path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_parse_units_from_js_globals(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["parse", str(CAPTURES[0].parent / "RNBL_GetCommandData_cmd0_main.json"),
-                   "--units-from", str(CAPTURES[0].parent / "JsGlobals_GetJsGlobals.json")])
+    status = main(
+        [
+            "parse",
+            str(CAPTURES[0].parent / "RNBL_GetCommandData_cmd0_main.json"),
+            "--units-from",
+            str(CAPTURES[0].parent / "JsGlobals_GetJsGlobals.json"),
+        ]
+    )
     assert status == 0
     assert '"parameter":"temperature.average"' in capsys.readouterr().out
 

@@ -1,6 +1,6 @@
 """Scraper tests: farms scraped against a fake portal on 127.0.0.1, events kept by an in-memory recorder.
 
-The recorder stands in for the Kafka publisher; the integration test runs the real broker.
+The recorder replaces the Kafka publisher here; the integration test runs the real broker.
 """
 
 from __future__ import annotations
@@ -11,37 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fake_rotemnet import Account, FakePortal
+from fake_rotemnet import Account, FakePortal, Recorder
 from prometheus_client import CollectorRegistry
 
 from producers.config import ScraperSettings
 from producers.metrics import ScraperMetrics
 from producers.scraper import Scraper
-from schemas.events import DeadLetter, HouseStatus, Reading, ScrapeLog
 
 NOON_CHICAGO = datetime(2026, 4, 24, 17, 25, tzinfo=UTC)
-
-
-class Recorder:
-    """Keeps published events in lists."""
-
-    def __init__(self) -> None:
-        self.readings: list[Reading] = []
-        self.statuses: list[HouseStatus] = []
-        self.logs: list[ScrapeLog] = []
-        self.dead_letters: list[DeadLetter] = []
-
-    def reading(self, event: Reading | HouseStatus) -> None:
-        (self.readings if isinstance(event, Reading) else self.statuses).append(event)  # type: ignore[arg-type]
-
-    def scrape_log(self, event: ScrapeLog) -> None:
-        self.logs.append(event)
-
-    def dead_letter(self, event: DeadLetter) -> None:
-        self.dead_letters.append(event)
-
-    def flush(self) -> int:
-        return 0
 
 
 @pytest.fixture
@@ -54,23 +31,42 @@ def portal() -> Iterator[FakePortal]:
         yield fake
 
 
-def _farms_file(tmp_path: Path, portal: FakePortal, bad_password: str = "wrong") -> Path:
+def _farms_file(tmp_path: Path, portal: FakePortal, bad_password: str = "wrong") -> Path:  # noqa: S107
     path = tmp_path / "farms.json"
-    path.write_text(json.dumps({
-        "portal_url": portal.url,
-        "farms": [
-            {"farm_id": "farm-good", "username": "good", "password": "pw-good", "timezone": "America/Chicago"},
-            {"farm_id": "farm-bad", "username": "bad", "password": bad_password, "timezone": "America/Chicago"},
-        ],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "portal_url": portal.url,
+                "farms": [
+                    {
+                        "farm_id": "farm-good",
+                        "username": "good",
+                        "password": "pw-good",
+                        "timezone": "America/Chicago",
+                    },
+                    {
+                        "farm_id": "farm-bad",
+                        "username": "bad",
+                        "password": bad_password,
+                        "timezone": "America/Chicago",
+                    },
+                ],
+            }
+        )
+    )
     return path
 
 
 def _scraper(path: Path, now: datetime = NOON_CHICAGO) -> tuple[Scraper, Recorder]:
     settings = ScraperSettings(farms_file=path, max_retries=1, backoff_base_seconds=0.0, _env_file=None)  # type: ignore[call-arg]
     recorder = Recorder()
-    scraper = Scraper(settings, publisher=recorder, metrics=ScraperMetrics(CollectorRegistry()), clock=lambda: now,
-                      sleep=lambda _: None)
+    scraper = Scraper(
+        settings,
+        publisher=recorder,
+        metrics=ScraperMetrics(CollectorRegistry()),
+        clock=lambda: now,
+        sleep=lambda _: None,
+    )
     return scraper, recorder
 
 
@@ -99,7 +95,7 @@ def test_command_zero_wins_over_comparison(tmp_path: Path, portal: FakePortal) -
     assert house2["temperature.average"].value == 29.71
     assert house2["temperature.average"].source_command == "RNBL_GetCommandData/0"
     assert house2["temperature.average"].observed_at == datetime(2026, 4, 24, 10, 33, 19, 849676, tzinfo=UTC)
-    # Water_Per_Hour-like keys only in the comparison still arrive; the comparison has sensor 9 too.
+    # The comparison has 30.0 for sensor 9 of house 2; the command-0 value wins.
     assert house2["temperature.sensor_9"].value == 27.33
 
 
@@ -128,8 +124,14 @@ def test_bad_credentials_stop_farm(tmp_path: Path, portal: FakePortal) -> None:
 
 def test_malformed_site_info_dead_letters(tmp_path: Path, portal: FakePortal) -> None:
     path = tmp_path / "farms.json"
-    path.write_text(json.dumps({"portal_url": portal.url, "farms": [
-        {"farm_id": "farm-good", "username": "good", "password": "pw-good"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "portal_url": portal.url,
+                "farms": [{"farm_id": "farm-good", "username": "good", "password": "pw-good"}],
+            }
+        )
+    )
     scraper, recorder = _scraper(path)
     scraper.run_cycle()
     portal.faults.malformed_json = 1
@@ -155,14 +157,31 @@ def test_server_errors_survived(tmp_path: Path, portal: FakePortal) -> None:
 
 def test_history_once_a_day(tmp_path: Path, portal: FakePortal) -> None:
     path = tmp_path / "farms.json"
-    path.write_text(json.dumps({"portal_url": portal.url, "farms": [
-        {"farm_id": "farm-good", "username": "good", "password": "pw-good", "timezone": "America/Chicago"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "portal_url": portal.url,
+                "farms": [
+                    {
+                        "farm_id": "farm-good",
+                        "username": "good",
+                        "password": "pw-good",
+                        "timezone": "America/Chicago",
+                    }
+                ],
+            }
+        )
+    )
     scraper, recorder = _scraper(path)
     scraper.run_cycle()
     history = [reading for reading in recorder.readings if reading.period == "day"]
     assert history
     assert {reading.growth_day for reading in history} == set(range(-1, 21))  # day 21 is partial
-    day20 = [r for r in history if r.house_number == 1 and r.parameter == "history.water.total" and r.growth_day == 20]
+    day20 = [
+        r
+        for r in history
+        if r.house_number == 1 and r.parameter == "history.water.total" and r.growth_day == 20
+    ]
     assert day20[0].value == 2024.0
     calls = portal.calls["RNBL_GetCommandData"]
     scraper.run_cycle()

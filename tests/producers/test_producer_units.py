@@ -8,7 +8,14 @@ from producers.exceptions import UnitError
 from producers.units import METRIC, NO_UNITS, UnitSettings, convert, unit_from_sign
 
 IMPERIAL = UnitSettings.from_converter_settings(
-    {"TemperatureUnit": 1, "WeightUnit": 1, "PressureUnit": 1, "CapacityUnit": 1, "VolumeFluidUnit": 1, "SpeedUnit": 1}
+    {
+        "TemperatureUnit": 1,
+        "WeightUnit": 1,
+        "PressureUnit": 1,
+        "CapacityUnit": 1,
+        "VolumeFluidUnit": 1,
+        "SpeedUnit": 1,
+    }
 )
 
 
@@ -55,8 +62,14 @@ def test_missing_unit_raises() -> None:
 
 
 def test_settings_from_capture_signs() -> None:
-    signs = {"UT_Temperature": "C°", "UT_Weight": "KG", "UT_Pressure": "Pa", "UT_WindSpeed": "Meter/Sec",
-             "UT_Capacity": "M3/H", "UT_Volume": ""}
+    signs = {
+        "UT_Temperature": "C°",
+        "UT_Weight": "KG",
+        "UT_Pressure": "Pa",
+        "UT_WindSpeed": "Meter/Sec",
+        "UT_Capacity": "M3/H",
+        "UT_Volume": "",
+    }
     settings = UnitSettings.from_unit_signs(signs)
     assert settings.temperature == "degC"
     assert settings.pressure == "Pa"
@@ -66,5 +79,12 @@ def test_settings_from_capture_signs() -> None:
 
 def test_invalid_setting_code_raises() -> None:
     with pytest.raises(UnitError, match="TemperatureUnit"):
-        UnitSettings.from_converter_settings({"TemperatureUnit": 9, "WeightUnit": 0, "PressureUnit": 2,
-                                              "CapacityUnit": 0, "VolumeFluidUnit": 0})
+        UnitSettings.from_converter_settings(
+            {
+                "TemperatureUnit": 9,
+                "WeightUnit": 0,
+                "PressureUnit": 2,
+                "CapacityUnit": 0,
+                "VolumeFluidUnit": 0,
+            }
+        )

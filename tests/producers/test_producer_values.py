@@ -17,7 +17,15 @@ from producers.values import (
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("27.65", 27.65), ("24", 24.0), ("-3.5", -3.5), ("115,532", 115532.0), ("1,234,567.5", 1234567.5), (29.83, 29.83), (0, 0.0)],
+    [
+        ("27.65", 27.65),
+        ("24", 24.0),
+        ("-3.5", -3.5),
+        ("115,532", 115532.0),
+        ("1,234,567.5", 1234567.5),
+        (29.83, 29.83),
+        (0, 0.0),
+    ],
 )
 def test_number_decodes_portal_strings(raw: object, expected: float) -> None:
     assert parse_number(raw) == expected
@@ -25,8 +33,21 @@ def test_number_decodes_portal_strings(raw: object, expected: float) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", None, "- - -", "-9999", "-9999.0", -9999.0, "-8888", -8888, "N/A", "LangKey_NA", "LangKey_Off", "$LangKey_On",
-     "LangKey_ParametersOnly_3||$LangKey_Off||/||- - -"],
+    [
+        "",
+        None,
+        "- - -",
+        "-9999",
+        "-9999.0",
+        -9999.0,
+        "-8888",
+        -8888,
+        "N/A",
+        "LangKey_NA",
+        "LangKey_Off",
+        "$LangKey_On",
+        "LangKey_ParametersOnly_3||$LangKey_Off||/||- - -",
+    ],
 )
 def test_sentinels_have_no_value(raw: object) -> None:
     assert parse_number(raw) is None

@@ -67,15 +67,15 @@ def test_raw_payload_keeps_text_and_encodes_binary() -> None:
     assert raw_payload(None) == ("utf-8", "")
 
 
-def test_dead_letter_id_depends_on_coordinates() -> None:
+def test_dead_letter_id_from_payload() -> None:
     rejected = RejectedRecord(_record(b"{bad"), "value is not valid JSON", "InvalidJson", "farm-a", 1)
-    again = RejectedRecord(_record(b"{bad"), "another reason", "InvalidJson")
-    elsewhere = RejectedRecord(_record(b"{bad", offset=8), "value is not valid JSON", "InvalidJson")
+    republished = RejectedRecord(_record(b"{bad", offset=8), "another reason", "InvalidJson")
+    other_bytes = RejectedRecord(_record(b"{bad!"), "value is not valid JSON", "InvalidJson")
 
     letter = dead_letter_for(rejected)
 
-    assert letter.event_id == dead_letter_for(again).event_id
-    assert letter.event_id != dead_letter_for(elsewhere).event_id
+    assert letter.event_id == dead_letter_for(republished).event_id
+    assert letter.event_id != dead_letter_for(other_bytes).event_id
     assert letter.stage == "sink"
     assert letter.raw_payload == "{bad"
     assert (letter.source_topic, letter.source_partition, letter.source_offset) == ("p.readings", 2, 7)

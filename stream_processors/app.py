@@ -1,0 +1,357 @@
+"""The Faust app: agents over the readings and scrape-log topics, with partition checkpoints.
+
+Messages are read as raw bytes and parsed inside :class:`PartitionWorker`'s error boundary, so one
+bad message becomes a dead letter and the agent goes on. Each readings partition has its own
+processor; all events of one controller share a partition because the readings key is farm/house.
+
+Delivery guarantee, after a crash (SIGKILL) or a rebalance:
+
+* State is checkpointed per partition every ``checkpoint_interval_seconds`` or
+  ``checkpoint_every_events`` events to a compacted topic (``<prefix>agents-checkpoints``), and
+  consumer offsets are committed only right after a checkpoint, up to the offset it covers (Faust's
+  periodic commit is pushed out to an hour). A restarted worker restores the checkpoint and skips
+  the messages it covers.
+* Messages after the checkpoint are processed again from the restored state, which yields the
+  same outputs with the same deterministic ids; outputs that the alerts and predictions topics
+  already hold (read from the offsets recorded in the checkpoint) are not published again.
+* What remains is at-least-once: an output still in the producer's buffer at the crash is lost
+  only if it was also never written, and a graceful stop lets Faust commit past the last
+  checkpoint before the final checkpoint is written; a crash in that window loses the state of
+  the events in between (they are not reprocessed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import faust
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import IllegalStateError
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from schemas.topics import ALERTS, DEAD_LETTER, PREDICTIONS, READINGS, SCRAPE_LOG, topic_name
+from stream_processors.checkpoint import decode_checkpoint
+from stream_processors.config import AgentSettings
+from stream_processors.core import ProcessorConfig
+from stream_processors.exceptions import CheckpointMismatchError
+from stream_processors.metrics import AgentMetrics
+from stream_processors.worker import (
+    SCRAPE_LOG_PARTITION_BASE,
+    OutgoingMessage,
+    PartitionWorker,
+    TopicNames,
+)
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_SUFFIX = "agents-checkpoints"
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+TICK_SECONDS = 60.0
+CHECKPOINT_POLL_SECONDS = 1.0
+
+
+def topic_names(prefix: str) -> TopicNames:
+    """Return the full topic names under a prefix."""
+    return TopicNames(
+        readings=topic_name(READINGS, prefix),
+        scrape_log=topic_name(SCRAPE_LOG, prefix),
+        alerts=topic_name(ALERTS, prefix),
+        predictions=topic_name(PREDICTIONS, prefix),
+        dead_letter=topic_name(DEAD_LETTER, prefix),
+        checkpoints=f"{prefix}{CHECKPOINT_SUFFIX}",
+    )
+
+
+def broker_url(bootstrap: str) -> str:
+    """Return Faust's broker URL for a bootstrap address given with or without the kafka:// scheme."""
+    return bootstrap if "://" in bootstrap else f"kafka://{bootstrap}"
+
+
+def plain_bootstrap(bootstrap: str) -> str:
+    """Return host:port for aiokafka from a bootstrap address that may carry a scheme."""
+    return bootstrap.split("://", 1)[-1]
+
+
+class AgentsApp:
+    """The Faust app of the stream processors and the state it drives."""
+
+    def __init__(
+        self,
+        settings: AgentSettings,
+        registry: CollectorRegistry | None = None,
+        config: ProcessorConfig | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry or CollectorRegistry()
+        self.metrics = AgentMetrics(self.registry)
+        self.topics = topic_names(settings.topic_prefix)
+        self.bootstrap = plain_bootstrap(settings.kafka_bootstrap)
+        self.worker = PartitionWorker(
+            topics=self.topics,
+            config=config or ProcessorConfig(scrape_interval_seconds=settings.scrape_interval_seconds),
+            metrics=self.metrics,
+            checkpoint_interval_seconds=settings.checkpoint_interval_seconds,
+            checkpoint_every_events=settings.checkpoint_every_events,
+        )
+        self._ready: dict[int, asyncio.Event] = {}
+        self.app = self._build()
+
+    def _build(self) -> faust.App:
+        settings = self.settings
+        app = faust.App(
+            settings.agents_app_id,
+            broker=broker_url(settings.kafka_bootstrap),
+            value_serializer="raw",
+            key_serializer="raw",
+            store="memory://",
+            datadir=str(settings.agents_data_dir),
+            autodiscover=False,
+            web_enabled=True,
+            web_port=settings.agents_metrics_port,
+            web_bind="127.0.0.1",
+            web_host="127.0.0.1",
+            topic_replication_factor=1,
+            topic_allow_declare=True,
+            consumer_auto_offset_reset="earliest",
+            broker_commit_interval=3600.0,
+            broker_commit_every=1_000_000_000,
+            producer_max_request_size=MAX_MESSAGE_BYTES,
+            consumer_max_fetch_size=MAX_MESSAGE_BYTES,
+            table_standby_replicas=0,
+        )
+        readings = app.topic(self.topics.readings, key_type=bytes, value_type=bytes)
+        scrape_log = app.topic(self.topics.scrape_log, key_type=bytes, value_type=bytes)
+        self.checkpoint_topic = app.topic(
+            self.topics.checkpoints,
+            key_type=bytes,
+            value_type=bytes,
+            partitions=1,
+            compacting=True,
+            deleting=False,
+            config={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+        )
+        self._outputs = {
+            name: app.topic(name, key_type=bytes, value_type=bytes)
+            for name in (self.topics.alerts, self.topics.predictions, self.topics.dead_letter)
+        }
+
+        async def process(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                message = event.message
+                await self.handle(message.topic, message.partition, message.offset, event.value)
+
+        async def metrics_page(web: Any, request: Any) -> Any:
+            return web.bytes(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+        app.agent(readings, name="readings")(process)
+        app.agent(scrape_log, name="scrape-log")(process)
+        app.timer(TICK_SECONDS)(self.tick)
+        app.timer(CHECKPOINT_POLL_SECONDS)(self.checkpoint_due_partitions)
+        app.on_partitions_assigned.connect(cast(Any, self._on_assigned))
+        app.on_partitions_revoked.connect(cast(Any, self._on_revoked))
+        app.on_before_shutdown.connect(cast(Any, self._on_shutdown))
+        app.page("/metrics")(metrics_page)
+        return app
+
+    def _slot(self, topic: str, partition: int) -> int:
+        return partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
+
+    async def handle(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
+        """Process one message, publish what it gives, and checkpoint its partition when due."""
+        slot = self._slot(topic, partition)
+        ready = self._ready.get(slot)
+        if ready is not None:
+            await ready.wait()
+        messages = self.worker.handle(topic, partition, offset, value, time.time())
+        await self.publish(messages)
+        if self.worker.checkpoint_due(slot):
+            await self.write_checkpoint(slot, TopicPartition(topic, partition))
+
+    async def publish(self, messages: list[OutgoingMessage]) -> None:
+        """Send messages to their topics (buffered by the producer)."""
+        for message in messages:
+            await self._outputs[message.topic].send(key=message.key, value=message.value)
+
+    async def tick(self) -> None:
+        """Run the wall-clock checks and refresh the gauges."""
+        await self.publish(self.worker.tick(time.time()))
+        consumer = self.app.consumer
+        for slot, progress in self.worker.progress.items():
+            topic = self.topics.readings if slot < SCRAPE_LOG_PARTITION_BASE else self.topics.scrape_log
+            partition = slot % SCRAPE_LOG_PARTITION_BASE
+            try:
+                highwater = consumer.highwater(TopicPartition(topic, partition))
+            except (KeyError, AssertionError, IllegalStateError):  # revoked since the last tick
+                highwater = None
+            if highwater is not None:
+                lag = max(0, highwater - progress.last_offset - 1)
+                self.metrics.consumer_lag.labels(topic, str(partition)).set(lag)
+
+    async def checkpoint_due_partitions(self) -> None:
+        """Checkpoint every partition whose interval has passed, also when no new event arrives."""
+        for slot in list(self.worker.processors):
+            if self.worker.checkpoint_due(slot):
+                topic = self.topics.readings if slot < SCRAPE_LOG_PARTITION_BASE else self.topics.scrape_log
+                await self.write_checkpoint(slot, TopicPartition(topic, slot % SCRAPE_LOG_PARTITION_BASE))
+
+    async def write_checkpoint(self, slot: int, source: TopicPartition | None) -> None:
+        """Flush outputs, write one partition's checkpoint, then commit the offsets it covers."""
+        await self.app.producer.flush()
+        output_offsets = await self._end_offsets([self.topics.alerts, self.topics.predictions])
+        _, messages = self.worker.checkpoint(slot, output_offsets)
+        for key, value in messages:
+            await self.checkpoint_topic.send(key=key.encode(), value=value)
+        await self.app.producer.flush()
+        if source is not None:
+            await self.app.consumer.commit({source})
+        logger.debug(
+            "checkpoint written",
+            extra={"partition": slot, "offset": self.worker.progress[slot].covered_offset},
+        )
+
+    async def _end_offsets(self, topics: list[str]) -> dict[str, dict[int, int]]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(topic, partition)
+                for topic in topics
+                for partition in sorted(consumer.partitions_for_topic(topic) or set())
+            ]
+            ends = await consumer.end_offsets(partitions) if partitions else {}
+        finally:
+            await consumer.stop()
+        offsets: dict[str, dict[int, int]] = {}
+        for tp, end in ends.items():
+            offsets.setdefault(tp.topic, {})[tp.partition] = end
+        return offsets
+
+    async def _on_assigned(self, sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        assigned: set[Any] = set(args[0]) if args else set()
+        wanted = [
+            (tp.topic, tp.partition)
+            for tp in assigned
+            if tp.topic in (self.topics.readings, self.topics.scrape_log)
+            and self._slot(tp.topic, tp.partition) not in self.worker.processors
+        ]
+        if not wanted:
+            return
+        for topic, partition in wanted:
+            self._ready[self._slot(topic, partition)] = asyncio.Event()
+        try:
+            await self.checkpoint_topic.maybe_declare()
+            stored = await self._read_checkpoints()
+            for topic, partition in wanted:
+                await self._restore(self._slot(topic, partition), stored)
+        finally:
+            for topic, partition in wanted:
+                self._ready.pop(self._slot(topic, partition)).set()
+
+    async def _restore(self, slot: int, stored: dict[str, bytes]) -> None:
+        try:
+            decoded = decode_checkpoint(slot, stored)
+        except CheckpointMismatchError as error:
+            logger.warning(
+                "checkpoint rejected, the partition starts from empty state: %s",
+                error,
+                extra={"partition": slot},
+            )
+            self.metrics.restores.labels("rejected").inc()
+            decoded = None
+        if decoded is None:
+            self.worker.restore(slot, None, None)
+            self.metrics.restores.labels("empty").inc()
+            return
+        manifest, state = decoded
+        self.worker.restore(slot, manifest, state)
+        self.worker.suppressed_ids |= await self._published_ids(manifest.output_offsets)
+        self.metrics.restores.labels("restored").inc()
+        logger.info(
+            "partition state restored",
+            extra={"partition": slot, "offset": manifest.offset, "sensors": len(state.sensors)},
+        )
+
+    async def _read_checkpoints(self) -> dict[str, bytes]:
+        """Read the compacted checkpoint topic to its end and keep the latest value of each key."""
+        stored: dict[str, bytes] = {}
+        async for key, value in self._read_topic_range({TopicPartition(self.topics.checkpoints, 0): 0}):
+            stored[key.decode()] = value
+        return stored
+
+    async def _published_ids(self, since: dict[str, dict[int, int]]) -> set[str]:
+        """Return the event ids published on the output topics after the given offsets."""
+        starts = {
+            TopicPartition(topic, partition): offset
+            for topic, partitions in since.items()
+            for partition, offset in partitions.items()
+        }
+        ids: set[str] = set()
+        async for _, value in self._read_topic_range(starts):
+            try:
+                ids.add(str(json.loads(value)["event_id"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return ids
+
+    async def _read_topic_range(
+        self, starts: dict[TopicPartition, int]
+    ) -> AsyncIterator[tuple[bytes, bytes]]:
+        if not starts:
+            return
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+            fetch_max_bytes=4 * MAX_MESSAGE_BYTES,
+        )
+        await consumer.start()
+        try:
+            consumer.assign(list(starts))
+            ends = await consumer.end_offsets(list(starts))
+            pending = {tp for tp in starts if ends[tp] > starts[tp]}
+            for tp in pending:
+                consumer.seek(tp, starts[tp])
+            while pending:
+                batches = await consumer.getmany(*pending, timeout_ms=1000)
+                for records in batches.values():
+                    for record in records:
+                        if record.key is not None and record.value is not None:
+                            yield record.key, record.value
+                for tp in list(pending):
+                    if await consumer.position(tp) >= ends[tp]:
+                        pending.discard(tp)
+        finally:
+            await consumer.stop()
+
+    async def _on_revoked(self, sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        revoked: set[Any] = set(args[0]) if args else set()
+        for tp in revoked:
+            if tp.topic not in (self.topics.readings, self.topics.scrape_log):
+                continue
+            slot = self._slot(tp.topic, tp.partition)
+            if slot in self.worker.processors:
+                await self._final_checkpoint(slot)
+                self.worker.release(slot)
+
+    async def _on_shutdown(self, sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        for slot in list(self.worker.processors):
+            await self._final_checkpoint(slot)
+
+    async def _final_checkpoint(self, slot: int) -> None:
+        progress = self.worker.progress.get(slot)
+        if progress is None or progress.events_since_checkpoint == 0:
+            return
+        try:
+            await self.write_checkpoint(slot, None)
+        except Exception:  # the worker is leaving; the last periodic checkpoint still stands
+            logger.exception("final checkpoint failed", extra={"partition": slot})
+
+
+def create_app(settings: AgentSettings | None = None, registry: CollectorRegistry | None = None) -> AgentsApp:
+    """Build the agents app from settings (read from FARMSTREAM_* variables when not given)."""
+    return AgentsApp(settings or AgentSettings(), registry)

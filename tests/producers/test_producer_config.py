@@ -1,0 +1,103 @@
+"""Tests of the scraper settings and the farms file (no network)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from producers.config import ScraperSettings
+from producers.farms import FarmsFileError, load_farms_file
+
+
+def _write(path: Path, document: object) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_no_accounts_names_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FARMS_FILE", "PORTAL_URL", "PORTAL_USERNAME", "PORTAL_PASSWORD", "FARM_ID"):
+        monkeypatch.delenv(f"FARMSTREAM_{name}", raising=False)
+    monkeypatch.setenv("FARMSTREAM_PORTAL_URL", "http://127.0.0.1:8800")
+    with pytest.raises(ValidationError, match="FARMSTREAM_PORTAL_PASSWORD"):
+        ScraperSettings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_single_account_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FARMSTREAM_FARMS_FILE", raising=False)
+    monkeypatch.setenv("FARMSTREAM_PORTAL_URL", "http://127.0.0.1:8800")
+    monkeypatch.setenv("FARMSTREAM_PORTAL_USERNAME", "grower")
+    monkeypatch.setenv("FARMSTREAM_PORTAL_PASSWORD", "hunter2")
+    monkeypatch.setenv("FARMSTREAM_FARM_ID", "farm-a")
+    monkeypatch.setenv("FARMSTREAM_FARM_TIMEZONE", "America/Chicago")
+    settings = ScraperSettings(_env_file=None)  # type: ignore[call-arg]
+    [account] = settings.accounts()
+    assert account.portal_url == "http://127.0.0.1:8800/"
+    assert account.timezone == "America/Chicago"
+    assert settings.scrape_interval_seconds == 300.0
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in repr(account)
+
+
+def test_farms_file_read(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "farms.json",
+        {
+            "portal_url": "http://127.0.0.1:8800",
+            "farms": [
+                {"farm_id": "farm-1", "username": "a", "password": "p1", "timezone": "America/Chicago"},
+                {
+                    "farm_id": "farm-2",
+                    "username": "b",
+                    "password": "p2",
+                    "portal_url": "http://127.0.0.1:8801/",
+                },
+            ],
+        },
+    )
+    accounts = load_farms_file(path)
+    assert [account.farm_id for account in accounts] == ["farm-1", "farm-2"]
+    assert accounts[0].portal_url == "http://127.0.0.1:8800/"
+    assert accounts[1].portal_url == "http://127.0.0.1:8801/"
+    assert accounts[1].timezone == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"farms": {}}, "expected"),
+        ({"farms": [{"farm_id": "f", "username": "u", "password": "p"}]}, "portal_url"),
+        (
+            {
+                "portal_url": "http://127.0.0.1/",
+                "farms": [{"farm_id": "f", "username": "u", "password": "p", "timezone": "Mars/Base"}],
+            },
+            "unknown time zone",
+        ),
+        (
+            {
+                "portal_url": "http://127.0.0.1/",
+                "farms": [
+                    {"farm_id": "f", "username": "u", "password": "p"},
+                    {"farm_id": "f", "username": "v", "password": "q"},
+                ],
+            },
+            "duplicate farm_id f",
+        ),
+    ],
+)
+def test_invalid_farms_file_rejected(tmp_path: Path, document: object, message: str) -> None:
+    with pytest.raises(FarmsFileError, match=message):
+        load_farms_file(_write(tmp_path / "farms.json", document))
+
+
+def test_farms_file_error_hides_password(tmp_path: Path) -> None:
+    document = {
+        "portal_url": "ftp://127.0.0.1/",
+        "farms": [{"farm_id": "f", "username": "u", "password": "s3cr3t"}],
+    }
+    with pytest.raises(FarmsFileError) as caught:
+        load_farms_file(_write(tmp_path / "farms.json", document))
+    assert "s3cr3t" not in str(caught.value)
