@@ -36,6 +36,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 sys.path.insert(0, str(REPOSITORY / "tests" / "producers"))
 
+from fake_rotemnet import CAPTURES  # type: ignore[import-not-found]  # noqa: E402
+
 from farmstream.stack.topics import create_topics, delete_topics  # noqa: E402
 from producers.config import ScraperSettings  # noqa: E402
 from producers.envelope import unwrap  # noqa: E402
@@ -48,8 +50,6 @@ from producers.tables import read_command_data  # noqa: E402
 from producers.units import METRIC  # noqa: E402
 from schemas.events import DeadLetter, HouseStatus, Reading, ScrapeLog, readings_key  # noqa: E402
 from schemas.topics import ALL_TOPICS, READINGS, topic_name  # noqa: E402
-
-CAPTURES = Path("/work/shared/data/rotemnet")
 
 
 def _raw(name: str) -> bytes:

@@ -52,10 +52,12 @@ class Supervisor:
     def start(self, spec: ServiceSpec) -> RunningService:
         """Start one service as ``python -m farmstream.cli <arguments>`` in its own process group."""
         if spec.name in self.services and self.services[spec.name].process.poll() is None:
-            raise RuntimeError(f"service {spec.name} is already running with pid {self.services[spec.name].process.pid}")
+            raise RuntimeError(
+                f"service {spec.name} is already running with pid {self.services[spec.name].process.pid}"
+            )
         environment = {**self.base_environment, **spec.environment}
         log_path = self.log_dir / f"{spec.name}.log"
-        log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        log_file = open(log_path, "ab")
         command = [sys.executable, "-m", "farmstream.cli", *spec.arguments]
         process = subprocess.Popen(
             command,
@@ -85,7 +87,9 @@ class Supervisor:
             os.killpg(service.process.pid, sig)
             service.process.wait(timeout=30)
         service.log_file.close()
-        logger.info("service signalled", extra={"service": name, "signal": int(sig), "pid": service.process.pid})
+        logger.info(
+            "service signalled", extra={"service": name, "signal": int(sig), "pid": service.process.pid}
+        )
 
     def restart(self, name: str) -> RunningService:
         """Start a service again with the same specification."""

@@ -200,8 +200,16 @@ class SimulatorConfig:
         fault_ids = [fault.fault_id for fault in self.faults]
         if len(set(fault_ids)) != len(fault_ids):
             raise ConfigError("fault ids must be unique")
-        if self.replay is not None and self.replay.farm_id not in ids:
-            raise ConfigError(f"replay: unknown farm {self.replay.farm_id!r}")
+        if self.replay is not None:
+            if self.replay.farm_id not in ids:
+                raise ConfigError(f"replay: unknown farm {self.replay.farm_id!r}")
+            houses = self.farm(self.replay.farm_id).houses
+            if not 1 <= self.replay.house <= houses:
+                raise ConfigError(f"replay: farm {self.replay.farm_id} has no house {self.replay.house}")
+            if self.replay.sensor not in {f"Temperature_Sensor_{number}" for number in range(1, 9)}:
+                raise ConfigError(f"replay: sensor {self.replay.sensor!r} must be Temperature_Sensor_1..8")
+            if self.replay.high_c <= self.replay.low_c:
+                raise ConfigError(f"replay: range {self.replay.low_c}..{self.replay.high_c} °C is empty")
 
     def farm(self, farm_id: str) -> FarmConfig:
         """Return the farm with this id."""

@@ -77,10 +77,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Response(404, b"not found", content_type="text/plain; charset=utf-8"))
 
     def do_POST(self) -> None:
+        try:
+            self._post()
+        except Exception:
+            # A bug in the simulator must not look like a portal fault: answer 500 and log the trace.
+            logger.exception("simulator failed to answer a request", extra={"path": self.path})
+            self._send(
+                Response(500, b"simulator error, see its log", content_type="text/plain; charset=utf-8")
+            )
+
+    def _post(self) -> None:
         portal = self.server.portal
         parts = urlsplit(self.path)
         body, problem = self._body()
         if problem is not None:
+            logger.info("request rejected: %s", problem, extra={"path": parts.path})
             self._send(Response(400, problem.encode(), content_type="text/plain; charset=utf-8"))
             return
         if parts.path == "/_sim/advance":
@@ -90,6 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if steps < 0:
                     raise ValueError(steps)
             except ValueError:
+                logger.info("advance rejected: invalid steps", extra={"query": parts.query})
                 self._send(Response(400, b"steps must be a non-negative integer", content_type="text/plain"))
                 return
             portal.advance(steps)
@@ -111,6 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(portal.service(None, method, headers, body))
             return
+        logger.info("request rejected: no route", extra={"path": parts.path})
         self._send(
             Response(404, f"no route for {parts.path}".encode(), content_type="text/plain; charset=utf-8")
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -92,6 +93,25 @@ def _existing_partitions(admin: AdminClient, bootstrap: str) -> dict[str, int]:
     return {name: len(topic.partitions) for name, topic in metadata.topics.items()}
 
 
+def _wait_until_listed(admin: AdminClient, bootstrap: str, names: Sequence[str]) -> dict[str, int]:
+    """Return the partition counts once every named topic shows up in the broker's metadata.
+
+    A topic that was just created can be missing from the metadata for a moment.
+    """
+    deadline = time.monotonic() + REQUEST_TIMEOUT_S
+    while True:
+        existing = _existing_partitions(admin, bootstrap)
+        missing = [name for name in names if name not in existing]
+        if not missing:
+            return existing
+        if time.monotonic() > deadline:
+            raise TopicError(
+                f"topics {', '.join(missing)} are missing from the metadata of {bootstrap} "
+                f"{REQUEST_TIMEOUT_S:.0f} s after their creation; see the broker log"
+            )
+        time.sleep(0.2)
+
+
 def _apply_config(admin: AdminClient, name: str, spec: TopicSpec) -> None:
     entries = [
         ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
@@ -136,12 +156,12 @@ def create_topics(
             else:
                 created.add(name)
                 logger.info("created topic", extra={"topic": name})
-        existing = _existing_partitions(admin, bootstrap)
+        existing = _wait_until_listed(admin, bootstrap, [topic_name(spec, prefix) for spec in specs])
 
     states = []
     for spec in specs:
         name = topic_name(spec, prefix)
-        partitions = existing.get(name, spec.partitions)
+        partitions = existing[name]
         if partitions != spec.partitions:
             raise TopicError(
                 f"topic {name} has {partitions} partitions but its spec has {spec.partitions}; "

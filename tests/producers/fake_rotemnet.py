@@ -20,7 +20,14 @@ from typing import Any
 
 from schemas.events import DeadLetter, HouseStatus, Reading, ScrapeLog
 
-CAPTURES = Path("/work/shared/data/rotemnet")
+
+def _captures_folder() -> Path:
+    """Return the folder of the captured portal responses, beside the checkout or else under /work."""
+    beside = Path(__file__).resolve().parents[3] / "shared" / "data" / "rotemnet"
+    return beside if beside.is_dir() else Path("/work/shared/data/rotemnet")
+
+
+CAPTURES = _captures_folder()
 SERVICE_PREFIX = "/Host6_V1/Services/AllServices.svc/"
 LOGIN_PATH = "/Latest/Services/AllServices.svc/Login"
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fake_rotemnet import CAPTURES
 
 from producers.capture import CaptureResult, parse_capture
 from producers.units import METRIC, UnitSettings
 from schemas.events import DeadLetter, HouseStatus, Reading
 
-CAPTURES = Path("/work/shared/data/rotemnet")
 CHICAGO = ZoneInfo("America/Chicago")
 FETCHED_AT = datetime(2026, 4, 24, 17, 25, tzinfo=UTC)  # 12:25 in Chicago, two minutes after the capture
 

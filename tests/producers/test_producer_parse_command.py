@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from fake_rotemnet import CAPTURES as CAPTURES_FOLDER
 
 from farmstream.cli import main
 from schemas.events import DeadLetter, readings_topic_adapter
 
-CAPTURES = sorted(Path("/work/shared/data/rotemnet").glob("*.json"))
+CAPTURES = sorted(CAPTURES_FOLDER.glob("*.json"))
 WITH_EVENTS = {
     "GetSiteControllersInfo.json",
     "RNBL_GetCommandData_cmd0_main.json",

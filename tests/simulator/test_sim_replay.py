@@ -83,3 +83,16 @@ def test_bad_replay_file_rejected(tmp_path: Path, content: str, message: str) ->
     path.write_text(content)
     with pytest.raises(ConfigError, match=message):
         ReplaySeries.load(ReplaySpec(path, "farm-t"), one_farm().start)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"house": 9}, "no house 9"),
+        ({"sensor": "Temperature_Sensor_9"}, "Temperature_Sensor_1..8"),
+        ({"low_c": 40.0, "high_c": 20.0}, "is empty"),
+    ],
+)
+def test_bad_replay_spec_rejected(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        replace(one_farm(), replay=ReplaySpec(NAB_CSV, "farm-t", **fields))  # type: ignore[arg-type]
