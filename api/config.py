@@ -59,11 +59,11 @@ class ApiSettings(BaseSettings):
     api_max_range_1d_hours: int = Field(
         default=10 * 366 * 24, ge=1, description="Longest time range of a 1-day bucket query, in hours."
     )
-    api_latest_window_hours: int = Field(
-        default=6,
-        ge=1,
-        le=24 * 31,
-        description="Latest readings look this far back from the house's newest reading, in hours.",
+    api_latest_window_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=7 * 24 * 60,
+        description="Latest readings look this far back from the house's newest reading, in minutes.",
     )
     api_migrate_on_start: bool = Field(
         default=True, description="Apply pending database migrations when `farmstream api` starts."

@@ -18,7 +18,7 @@ ScrapeOutcome = Literal["success", "partial", "failed", "auth_failed"]
 
 
 class _Public(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(frozen=True)
 
 
 class FarmPublic(_Public):

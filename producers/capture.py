@@ -2,9 +2,9 @@
 
 The request names the service that was called and, for ``RNBL_GetCommandData``, which command and
 house. Services that carry no readings (``JsGlobals_GetJsGlobals``, ``GetFarmRegistration``,
-``GetComparisonDisplayFields``, ``GetHouseData``, ``Login``) give no events; for
-``JsGlobals_GetJsGlobals`` the account's unit settings are returned in ``units`` so the caller can
-report them.
+``GetComparisonDisplayFields``, ``GetHouseData``, ``Login``) give no events.
+For ``JsGlobals_GetJsGlobals`` the account's unit settings are returned in ``units``, for the
+caller to report.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Portal keys and the farmstream parameters they map to (names from ``schemas.parameters``).
 
 Live keys are the ``ParameterKeyName`` of ``RNBL_GetCommandData`` rows and the categories of
-``GetSiteControllersInfo.DicComparisonItems``; both name the same measurement differently
+``GetSiteControllersInfo.DicComparisonItems``. The two name the same measurement differently
 (``Average_Temperature`` and ``Temperature_Current``), so both map to one parameter. History keys
 are per command (35 temperature, 40 water, 41 feed, 43 heaters) because different history commands
 reuse field names. A key missing here is counted as unmapped and skipped.

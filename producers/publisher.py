@@ -1,9 +1,9 @@
 """Kafka publishing of the scraper's events with an idempotent confluent-kafka producer.
 
-Readings and house statuses go to the readings topic keyed ``farm_id/house_number`` so one
-controller's events stay in order; scrape logs and dead letters are keyed by farm. Delivery
-failures are counted and logged by the delivery callback; :meth:`EventPublisher.flush` at the end
-of a cycle waits for outstanding deliveries and returns how many were not confirmed.
+Readings and house statuses go to the readings topic keyed ``farm_id/house_number``, so one
+controller's events stay in order. Scrape logs and dead letters are keyed by farm. The delivery
+callback counts and logs delivery failures, and :meth:`EventPublisher.flush` at the end of a cycle
+waits for outstanding deliveries and returns how many were not confirmed.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Units are chosen per user account on the portal. The scraper learns them from the payload: a unit
 sign sent next to a value (``Set_Temperature_Sign: "C°"`` in a ``*_View`` table) decides that
-value's unit; otherwise the account's settings decide (``UserInfo.UnitConverterSettings`` from
-``JsGlobals_GetJsGlobals``). A sign, setting or unit type that is not in the tables below raises
-:class:`UnitError`, so an unknown unit is dead-lettered and never guessed.
+value's unit. Otherwise the account's settings decide (``UserInfo.UnitConverterSettings`` of the
+login's ``FarmUser`` or of ``JsGlobals_GetJsGlobals``). A sign, setting or unit type that is not
+in the tables below raises :class:`UnitError`, so an unknown unit is dead-lettered and never guessed.
 """
 
 from __future__ import annotations

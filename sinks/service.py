@@ -99,7 +99,6 @@ class SinkService:
         producer: Producer,
         writer: Writer,
         metrics: SinkMetrics,
-        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
@@ -108,7 +107,6 @@ class SinkService:
         self._producer = producer
         self._writer = writer
         self._metrics = metrics
-        self._sleep = sleep
         self._clock = clock
         self._stop = threading.Event()
         self._paused = False
@@ -150,6 +148,8 @@ class SinkService:
 
     def collect_batch(self) -> list[SourceRecord]:
         """Return up to ``sink_batch_size`` records, waiting at most ``sink_batch_seconds``."""
+        # Partitions revoked from now on are dropped from this batch before it is written.
+        self._revoked.clear()
         batch, self._held = self._held, []
         deadline = self._clock() + self._settings.sink_batch_seconds
         while len(batch) < self._settings.sink_batch_size and not self._stop.is_set():
@@ -187,7 +187,6 @@ class SinkService:
     def process_batch(self, batch: Sequence[SourceRecord]) -> None:
         """Write a batch, dead-letter what cannot be written, then commit the batch's offsets."""
         started = self._clock()
-        self._revoked.clear()
         decoded, rejected = self._decode(batch)
 
         outcome = self._retry(lambda: self._writer.write_batch(self._live(decoded)))

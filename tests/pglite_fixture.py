@@ -1,10 +1,9 @@
 """Pytest fixture for the TimescaleDB lane: PGlite with TimescaleDB, served from ``deploy/pglite``.
 
 Load it with ``pytest_plugins = ["tests.pglite_fixture"]`` in ``tests/conftest.py``. The server
-keeps one in-memory database and serves one connection at a time, so a test must close its
-connection before the next one can open (other connections wait in the server's queue). All
-connections share one backend: connect with ``prepare_threshold=None`` so that psycopg's prepared
-statement names of an earlier connection do not clash.
+keeps one in-memory database in one backend and serves one connection at a time, so a test must
+close its connection before the next one can open (other connections wait in the server's
+queue). The server resets the session between connections. COPY is not supported.
 """
 
 from __future__ import annotations
@@ -98,6 +97,6 @@ def pglite_server() -> Iterator[str]:
 def timescale_database_url() -> Iterator[str]:
     """URL of a PGlite TimescaleDB database with every farmstream migration applied."""
     with pglite_server() as url:
-        with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+        with psycopg.connect(url, autocommit=True) as conn:
             apply_migrations(conn)
         yield url

@@ -5,25 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AwareDatetime
 
 from api.deps import ConnectionDep, PageLimitDep, PrincipalDep, SettingsDep, farms_in_scope
 from api.exceptions import HOUSE_NOT_FOUND, NotFound, invalid_parameter
 from api.models import (
     Bucket,
-    BucketReadingPublic,
     BucketReadingsPage,
     ErrorPublic,
-    LatestReadingPublic,
     LatestReadingsPublic,
-    RawReadingPublic,
     RawReadingsPage,
 )
 from api.pagination import decode_reading_cursor, encode_cursor, split_page
 from api.queries import farms as farm_queries
 from api.queries import readings as queries
 from api.queries.readings import ReadingsFilter
+from api.responses import model_response
 
 router = APIRouter(tags=["readings"])
 
@@ -95,7 +93,7 @@ async def list_readings(
     query: ReadingsFilterDep,
     limit: PageLimitDep,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
-) -> RawReadingsPage | BucketReadingsPage:
+) -> Response:
     """Return readings ordered by time, controller and parameter, one page at a time.
 
     With a bucket of 5m, 1h or 1d the rows come from the aggregate of that width: one row per
@@ -112,24 +110,14 @@ async def list_readings(
         if last is not None
         else None
     )
-    if query.bucket == "raw":
-        return RawReadingsPage(
-            bucket="raw",
-            data=[RawReadingPublic.model_validate(row) for row in page],
-            count=len(page),
-            next_cursor=next_cursor,
-        )
-    return BucketReadingsPage(
-        bucket=query.bucket,
-        data=[BucketReadingPublic.model_validate(row) for row in page],
-        count=len(page),
-        next_cursor=next_cursor,
-    )
+    content = {"bucket": query.bucket, "data": page, "count": len(page), "next_cursor": next_cursor}
+    return model_response(RawReadingsPage if query.bucket == "raw" else BucketReadingsPage, content)
 
 
 @router.get(
     "/farms/{farm_id}/houses/{house_number}/readings/latest",
     summary="Latest readings of a house",
+    response_model=LatestReadingsPublic,
     responses={404: {"model": ErrorPublic}},
 )
 async def latest_readings(
@@ -138,22 +126,18 @@ async def latest_readings(
     connection: ConnectionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> LatestReadingsPublic:
+) -> Response:
     """Return the newest instant value of each parameter of a house.
 
-    Parameters silent for longer than FARMSTREAM_API_LATEST_WINDOW_HOURS before the house's
-    newest reading are left out.
+    Parameters silent for longer than FARMSTREAM_API_LATEST_WINDOW_MINUTES (default 60) before the
+    house's newest reading are left out.
     """
     house = (
         await farm_queries.get_house(connection, farm_id, house_number) if principal.allows(farm_id) else None
     )
     if house is None:
         raise NotFound(HOUSE_NOT_FOUND)
-    window = timedelta(hours=settings.api_latest_window_hours)
+    window = timedelta(minutes=settings.api_latest_window_minutes)
     rows = await queries.latest_readings(connection, farm_id, house_number, window)
-    return LatestReadingsPublic(
-        farm_id=farm_id,
-        house_number=house_number,
-        data=[LatestReadingPublic.model_validate(row) for row in rows],
-        count=len(rows),
-    )
+    content = {"farm_id": farm_id, "house_number": house_number, "data": rows, "count": len(rows)}
+    return model_response(LatestReadingsPublic, content)

@@ -3,7 +3,8 @@
 The file is an object with ``request`` and ``response``, like the captures of the portal. Standard
 output gets one JSON event per line: readings, house statuses and dead letters. Files that carry
 no readings (JsGlobals, GetFarmRegistration, GetComparisonDisplayFields, GetHouseData) print no
-events; a note on standard error says what the file was, with the account's units for JsGlobals.
+events. A note on standard error names the service of the file, with the account's units for
+JsGlobals.
 """
 
 from __future__ import annotations

@@ -85,6 +85,8 @@ BEGIN
 END
 $$;
 
+-- NOTE: UPDATE and DELETE on readings leave the rollups as they are. The sink only inserts, and
+-- retention deletes on purpose without touching them.
 CREATE TRIGGER readings_rollup AFTER INSERT ON readings
     REFERENCING NEW TABLE AS inserted_readings
     FOR EACH STATEMENT EXECUTE FUNCTION farmstream_readings_rollup();

@@ -55,6 +55,7 @@ class FakeConsumer:
         self.assigned = [TopicPartition(f"{PREFIX}readings", 0), TopicPartition(f"{PREFIX}alerts", 1)]
         self.committed: list[tuple[str, int, int]] = []
         self.on_poll: Callable[[], None] | None = None
+        self.on_consume: Callable[[], None] | None = None
         self.closed = False
 
     def subscribe(
@@ -68,6 +69,8 @@ class FakeConsumer:
 
     def consume(self, num_messages: int = 1, timeout: float = -1) -> list[FakeMessage]:
         taken, self.messages = self.messages[:num_messages], self.messages[num_messages:]
+        if self.on_consume is not None:
+            self.on_consume()
         return taken
 
     def poll(self, timeout: float = -1) -> None:
@@ -163,9 +166,6 @@ class FakeClock:
     def __call__(self) -> float:
         self.now += 0.01
         return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _service(
@@ -309,6 +309,24 @@ def test_revoked_partition_dropped_from_retry() -> None:
         service._on_revoke(consumer, [TopicPartition(f"{PREFIX}readings", 3)])
 
     consumer.on_poll = revoke_partition_three
+
+    service.process_batch(service.collect_batch())
+
+    assert [(r.source.partition, r.source.offset) for r in writer.written] == [(0, 0), (0, 1)]
+    assert consumer.committed == [(f"{PREFIX}readings", 0, 2)]
+
+
+def test_partition_revoked_while_collecting() -> None:
+    log: list[str] = []
+    consumer = FakeConsumer(_readings(2, partition=0) + _readings(2, partition=3, first_offset=20), log)
+    writer = FakeWriter(log)
+    service = _service(consumer, FakeProducer(log), writer, CollectorRegistry())
+
+    def revoke_partition_three() -> None:
+        consumer.on_consume = None
+        service._on_revoke(consumer, [TopicPartition(f"{PREFIX}readings", 3)])
+
+    consumer.on_consume = revoke_partition_three
 
     service.process_batch(service.collect_batch())
 
