@@ -48,16 +48,16 @@ class ApiSettings(BaseSettings):
     api_page_size_default: int = Field(default=500, ge=1, description="Rows per page when limit is absent.")
     api_page_size_max: int = Field(default=5000, ge=1, description="Largest limit a client may request.")
     api_max_range_raw_hours: int = Field(
-        default=7 * 24, ge=1, description="Longest time range of a raw readings query, in hours."
+        default=7 * 24, ge=1, description="Maximum time range of a raw readings query, in hours."
     )
     api_max_range_5m_hours: int = Field(
-        default=31 * 24, ge=1, description="Longest time range of a 5-minute bucket query, in hours."
+        default=31 * 24, ge=1, description="Maximum time range of a 5-minute bucket query, in hours."
     )
     api_max_range_1h_hours: int = Field(
-        default=366 * 24, ge=1, description="Longest time range of a 1-hour bucket query, in hours."
+        default=366 * 24, ge=1, description="Maximum time range of a 1-hour bucket query, in hours."
     )
     api_max_range_1d_hours: int = Field(
-        default=10 * 366 * 24, ge=1, description="Longest time range of a 1-day bucket query, in hours."
+        default=10 * 366 * 24, ge=1, description="Maximum time range of a 1-day bucket query, in hours."
     )
     api_latest_window_minutes: int = Field(
         default=60,

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 
 
 class ApiError(Exception):
-    """An error answered as ``{"detail": <fixed message>}`` with an HTTP status."""
+    """An error returned as ``{"detail": <fixed message>}`` with an HTTP status."""
 
     status_code = 500
 
@@ -43,7 +43,7 @@ class Conflict(ApiError):
 
 
 class DependencyUnavailable(ApiError):
-    """The database did not answer in time."""
+    """The database did not respond in time."""
 
     status_code = 503
 

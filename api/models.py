@@ -159,7 +159,7 @@ class AlertsPage(_Public):
 
 
 class AlertActionRequest(BaseModel):
-    """Who acts on an alert; without ``actor`` the API key's name is recorded."""
+    """Body of acknowledge and resolve: the actor (default: the API key's name) and an optional note."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -27,7 +27,7 @@ def _list_kafka_topics(bootstrap: str, limit_seconds: float) -> None:
 
 
 async def check_kafka(bootstrap: str, limit_seconds: float) -> str | None:
-    """Return None when the broker answers a metadata request in time, else the error."""
+    """Return None when the broker returns metadata in time, else the error."""
     try:
         # The thread is abandoned if it overruns; librdkafka's own timeout ends it shortly after.
         with anyio.fail_after(limit_seconds + 1.0):
@@ -42,7 +42,7 @@ async def check_kafka(bootstrap: str, limit_seconds: float) -> str | None:
 
 
 async def check_database(pool: AsyncConnectionPool[AsyncConnection], limit_seconds: float) -> str | None:
-    """Return None when the database answers SELECT 1 in time, else the error."""
+    """Return None when the database runs SELECT 1 in time, else the error."""
     try:
         with anyio.fail_after(limit_seconds):
             async with pool.connection(timeout=limit_seconds) as connection:

@@ -4,7 +4,7 @@ One year of readings of one farm (8 houses x 60 parameters at 5-minute resolutio
 million rows) is loaded into a freshly migrated database on plain PostgreSQL, then:
 
 - API: ``farmstream api`` (uvicorn, a separate process) on 127.0.0.1 is called by concurrent
-  httpx clients, each sending its next request when the previous one is answered;
+  httpx clients, each sending its next request when the response to the previous one arrives;
 - baseline: the same SQL the API runs, sent with psycopg from the same number of concurrent tasks.
 
 Queries: ``GET /readings`` for one house and one parameter over the last 7 days at bucket=1h
@@ -102,7 +102,9 @@ def drop_keys_and_indexes(connection: psycopg.Connection[Any], tables: tuple[str
         ).fetchall()
         for name, definition in constraints:
             connection.execute(
-                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name))
+                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                    sql.Identifier(table), sql.Identifier(name)
+                )
             )
             rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         for name, definition in indexes:
@@ -190,7 +192,9 @@ def load(url: str, days: int, end: datetime) -> None:
                            sum(target_count)
                     FROM {source} GROUP BY 1, 2, 3, 4, 5, 6
                     """
-                ).format(target=sql.Identifier(target), source=sql.Identifier(source), width=sql.Literal(width))
+                ).format(
+                    target=sql.Identifier(target), source=sql.Identifier(source), width=sql.Literal(width)
+                )
             )
         log("building keys and indexes")
         for statement in rebuild:
@@ -203,7 +207,7 @@ def load(url: str, days: int, end: datetime) -> None:
 
 
 def prepare_database(admin_url: str, name: str, days: int, end: datetime) -> str:
-    """Create and load the database unless it already holds the benchmark farm; return its URL."""
+    """Create and load the database unless it already contains the benchmark farm; return its URL."""
     with psycopg.connect(admin_url, autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists is None:
@@ -257,7 +261,7 @@ def start_api(url: str, port: int, workers: int, pool_size: int) -> subprocess.P
         except httpx.TransportError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError(f"the API did not answer on 127.0.0.1:{port} within 60 s")
+    raise RuntimeError(f"the API did not respond on 127.0.0.1:{port} within 60 s; check its output above")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -288,7 +292,7 @@ async def run_concurrently(
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
@@ -321,12 +325,12 @@ async def measure_api(
             }
             response = await http.get("/readings", params=params)
             if response.status_code != 200 or response.json()["count"] != week_rows:
-                raise RuntimeError(f"unexpected answer {response.status_code}: {response.text[:200]}")
+                raise RuntimeError(f"unexpected response {response.status_code}: {response.text[:200]}")
 
         async def latest(index: int) -> None:
             response = await http.get(f"/farms/{FARM}/houses/{index % HOUSES + 1}/readings/latest")
             if response.status_code != 200 or response.json()["count"] != PARAMETER_COUNT:
-                raise RuntimeError(f"unexpected answer {response.status_code}: {response.text[:200]}")
+                raise RuntimeError(f"unexpected response {response.status_code}: {response.text[:200]}")
 
         for name, call in (("7 days at 1h", week_hourly), ("latest readings", latest)):
             await run_concurrently(clients, warmup, call)
@@ -340,7 +344,9 @@ async def measure_baseline(
     names = [name for name, _, _ in parameters()]
     start = end - timedelta(days=7)
     results = {}
-    async with AsyncConnectionPool(url, min_size=clients, max_size=clients, kwargs={"autocommit": True}) as pool:
+    async with AsyncConnectionPool(
+        url, min_size=clients, max_size=clients, kwargs={"autocommit": True}
+    ) as pool:
         await pool.wait()
 
         async def week_hourly(index: int) -> None:
@@ -372,12 +378,18 @@ async def measure_baseline(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--admin-url", default=DEFAULT_ADMIN_URL, help="PostgreSQL URL used to create the database.")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--admin-url", default=DEFAULT_ADMIN_URL, help="PostgreSQL URL used to create the database."
+    )
     parser.add_argument("--keep-database", metavar="NAME", help="Load into NAME (or reuse it) and keep it.")
     parser.add_argument("--days", type=int, default=365, help="Days of readings to load (default 365).")
     parser.add_argument("--clients", type=int, default=20, help="Concurrent clients (default 20).")
-    parser.add_argument("--requests", type=int, default=100, help="Measured requests per client (default 100).")
+    parser.add_argument(
+        "--requests", type=int, default=100, help="Measured requests per client (default 100)."
+    )
     parser.add_argument("--warmup", type=int, default=10, help="Unmeasured requests per client first.")
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes (default 1).")
     parser.add_argument("--pool-size", type=int, default=20, help="API database pool size per worker.")
@@ -393,7 +405,9 @@ def main() -> int:
             loaded_end = connection.execute(
                 "SELECT max(observed_at) FROM readings WHERE farm_id = %s", (FARM,)
             ).fetchone()
-            rows = connection.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'readings'").fetchone()
+            rows = connection.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE relname = 'readings'"
+            ).fetchone()
             _, key = create_key(connection, "api benchmark", [FARM])
         if arguments.load_only:
             return 0
@@ -417,7 +431,9 @@ def main() -> int:
     finally:
         if arguments.keep_database is None:
             with psycopg.connect(arguments.admin_url, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                connection.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
 
     print(
         f"\nmachine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
@@ -430,7 +446,8 @@ def main() -> int:
         raw = baseline[query]
         print(
             f"| {query} | {measured['p50']:.1f} ms | {measured['p99']:.1f} ms | {measured['rps']:.0f} | "
-            f"{raw['p50']:.1f} ms | {raw['p99']:.1f} ms | {raw['rps']:.0f} | {measured['p99'] / raw['p99']:.1f} |"
+            f"{raw['p50']:.1f} ms | {raw['p99']:.1f} ms | {raw['rps']:.0f} | "
+            f"{measured['p99'] / raw['p99']:.1f} |"
         )
     return 0
 

@@ -103,10 +103,21 @@ def fresh_database(admin_url: str) -> Iterator[str]:
             apply_migrations(connection)
         yield url
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        drop_database(admin_url, name)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop a database, retrying while an autovacuum worker (not ours to terminate) is still in it."""
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    for attempt in range(30):
+        try:
+            with psycopg.connect(admin_url, autocommit=True) as connection:
+                connection.execute(statement)
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == 29:
+                raise
+            time.sleep(1)
 
 
 def count_readings(url: str) -> int:

@@ -73,7 +73,7 @@ class Producer(Protocol):
 
 
 class Writer(Protocol):
-    """The database side of the service; :class:`sinks.batch.DatabaseWriter` in production."""
+    """The database side of the service, which is :class:`sinks.batch.DatabaseWriter` in production."""
 
     def write_batch(self, records: Sequence[DecodedRecord]) -> BatchOutcome: ...
     def drop_old_readings(self, retain_days: int) -> int: ...

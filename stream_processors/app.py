@@ -26,7 +26,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import faust
@@ -150,13 +150,26 @@ class AgentsApp:
 
         app.agent(readings, name="readings")(process)
         app.agent(scrape_log, name="scrape-log")(process)
-        app.timer(TICK_SECONDS)(self.tick)
-        app.timer(CHECKPOINT_POLL_SECONDS)(self.checkpoint_due_partitions)
+
+        async def tick_timer() -> None:
+            await self._guarded(self.tick, "wall-clock check")
+
+        async def checkpoint_timer() -> None:
+            await self._guarded(self.checkpoint_due_partitions, "checkpoint")
+
+        app.timer(TICK_SECONDS, name="agents-tick")(tick_timer)
+        app.timer(CHECKPOINT_POLL_SECONDS, name="agents-checkpoint")(checkpoint_timer)
         app.on_partitions_assigned.connect(cast(Any, self._on_assigned))
         app.on_partitions_revoked.connect(cast(Any, self._on_revoked))
         app.on_before_shutdown.connect(cast(Any, self._on_shutdown))
         app.page("/metrics")(metrics_page)
         return app
+
+    async def _guarded(self, step: Callable[[], Awaitable[None]], what: str) -> None:
+        try:
+            await step()
+        except Exception:  # a failed round is retried by the next timer round
+            logger.exception("%s failed; retrying on the next round", what)
 
     def _slot(self, topic: str, partition: int) -> int:
         return partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition

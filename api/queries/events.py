@@ -48,7 +48,7 @@ SCRAPE_LOG_COLUMNS = (
 
 @dataclass(frozen=True)
 class EventsFilter:
-    """A query over one event table; ``equal`` holds column = value conditions."""
+    """A query over one event table; ``equal`` contains (column, value) equality conditions."""
 
     farm_ids: list[str]
     start: datetime | None = None
@@ -68,6 +68,7 @@ async def fetch_events(
 ) -> list[Row]:
     """Return one page of an event table, ordered by (time_column, event_id) descending."""
     time = sql.Identifier(time_column)
+
     conditions: list[sql.Composable] = [sql.SQL("farm_id = ANY(%(farms)s)")]
     values: dict[str, Any] = {"farms": query.farm_ids, "limit": limit}
     for index, (column, value) in enumerate(query.equal):
@@ -85,6 +86,7 @@ async def fetch_events(
     if before is not None:
         conditions.append(sql.SQL("({}, event_id) < (%(before_time)s, %(before_id)s::uuid)").format(time))
         values["before_time"], values["before_id"] = before
+
     selected = [
         sql.SQL("event_id::text AS event_id") if column == "event_id" else sql.Identifier(column)
         for column in columns

@@ -36,9 +36,24 @@ from farmstream.supervisor import ServiceSpec, Supervisor
 from schemas.topics import ALERTS, SCRAPE_LOG, topic_name
 
 NAB_SERIES = REPOSITORY_ROOT.parent / "shared" / "data" / "nab" / "machine_temperature_system_failure.csv"
-SIMULATOR_PORT = 8800
-API_PORT = 8000
-METRICS_PORTS = {"scraper": 9101, "agents": 9102, "sink": 9103, "notifier": 9104}
+
+
+def _port(variable: str, default: int) -> int:
+    value = os.environ.get(variable, str(default))
+    if not value.isdigit():
+        raise CommandError(f"invalid {variable} {value!r}: set it to a port number")
+    return int(value)
+
+
+# The services read the same variables, so overriding one moves both the service and the demo's banner.
+SIMULATOR_PORT = _port("FARMSTREAM_SIMULATOR_PORT", 8800)
+API_PORT = _port("FARMSTREAM_API_PORT", 8000)
+METRICS_PORTS = {
+    "scraper": _port("FARMSTREAM_SCRAPER_METRICS_PORT", 9101),
+    "agents": _port("FARMSTREAM_AGENTS_METRICS_PORT", 9102),
+    "sink": _port("FARMSTREAM_SINK_METRICS_PORT", 9103),
+    "notifier": _port("FARMSTREAM_NOTIFIER_METRICS_PORT", 9104),
+}
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:

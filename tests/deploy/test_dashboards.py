@@ -2,7 +2,7 @@
 
 Grafana is not installed here, so the test expands the macros and template variables the way the
 PostgreSQL datasource does ($__timeFilter as BETWEEN, multi-value variables as quoted lists) and
-runs each query against a migrated database that holds the seeded farm dataset. PromQL panels are
+runs each query against a migrated database that contains the seeded farm dataset. PromQL panels are
 checked by promtool as recording rules.
 """
 

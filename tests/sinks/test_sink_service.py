@@ -1,7 +1,8 @@
 """Unit tests of the sink service loop with a fake consumer, producer and writer.
 
-The fakes record the calls the service makes, so the tests check the order that at-least-once
-delivery depends on: write, then dead letters, then offset commit; pause while the database fails.
+The fakes record the calls the service makes. So the tests check the order that at-least-once
+delivery depends on: write, then dead letters, then offset commit. They also check that the
+service pauses consumption while the database fails.
 """
 
 from __future__ import annotations
