@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "apikey",
     "notifier",
     "demo",
+    "reliability",
 )
 
 

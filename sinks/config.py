@@ -30,7 +30,7 @@ class SinkSettings(BaseSettings):
         description="Kafka group session timeout; a crashed sink's partitions move after this long.",
     )
     sink_batch_size: int = Field(
-        default=5000, ge=1, le=100_000, description="Maximum records written in one transaction."
+        default=10_000, ge=1, le=100_000, description="Maximum records written in one transaction."
     )
     sink_batch_seconds: float = Field(
         default=1.0, gt=0, le=60, description="Maximum time spent collecting one batch, in seconds."

@@ -128,6 +128,8 @@ class SinkService:
         logger.info("sink started", extra={"topics": ",".join(self._router.topics)})
         try:
             while not self._stop.is_set():
+                # TODO: fetch and decode the next batch while this one is written; decoding is
+                # about a fifth of the end-to-end time and the database waits meanwhile.
                 batch = self.collect_batch()
                 if batch:
                     self.process_batch(batch)
@@ -164,6 +166,7 @@ class SinkService:
 
     def _accept(self, messages: Sequence[Any]) -> list[SourceRecord]:
         records = []
+        per_topic: dict[str, int] = {}
         for message in messages:
             error = message.error()
             if error is not None:
@@ -180,8 +183,10 @@ class SinkService:
                 key=message.key(),
                 value=message.value(),
             )
-            self._metrics.records_consumed.labels(topic=record.topic).inc()
+            per_topic[record.topic] = per_topic.get(record.topic, 0) + 1
             records.append(record)
+        for topic, count in per_topic.items():
+            self._metrics.records_consumed.labels(topic=topic).inc(count)
         return records
 
     def process_batch(self, batch: Sequence[SourceRecord]) -> None:

@@ -1,10 +1,10 @@
 """The alert state machine: one instance per (farm, house, subject, rule).
 
 Each event-time evaluation of a rule gives a :class:`Condition` (active or not, with a
-severity). The machine turns the sequence of conditions into alert transitions: an alert opens
-once the condition has held for the pending period, sends reminders while it stays open, may
-escalate its severity, and resolves once the condition has been clear for the clear period. After
-a resolution the same key cannot open again until the cooldown has passed.
+severity). The machine turns the sequence of conditions into alert transitions. An alert opens
+once the condition has been active for the pending period. While open it sends reminders and
+may escalate its severity, and it resolves once the condition has been clear for the clear
+period. After a resolution the same key cannot open again until the cooldown has passed.
 
 Ids are deterministic (:meth:`Alert.make_alert_id`, :meth:`Alert.make_event_id`) and an evaluation
 at or before the last evaluated event time is ignored, so replaying inputs against a restored
@@ -39,7 +39,7 @@ class AlertPolicy:
 
 @dataclass(frozen=True)
 class AlertKey:
-    """What an alert is about."""
+    """The identity of an alert: farm, house, subject and rule."""
 
     farm_id: str
     house_number: int | None

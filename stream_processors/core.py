@@ -40,8 +40,8 @@ ANOMALY_RULE = "anomaly"
 TARGET_SUFFIX = "#target"
 
 DEFAULT_POLICIES: dict[str, AlertPolicy] = {
-    # Statistical detectors: a shift must last 10 minutes and an episode stays one alert until the
-    # signal has been normal for an hour; a new episode on the same sensor waits 6 hours.
+    # Statistical detectors: a shift must last 10 minutes, and an episode stays one alert until the
+    # signal has been normal for an hour. A new episode on the same sensor waits 6 hours.
     ANOMALY_RULE: AlertPolicy(pending_seconds=600, clear_seconds=3600, cooldown_seconds=6 * 3600),
     "temperature_off_target": AlertPolicy(pending_seconds=600, clear_seconds=600),
     "static_pressure_out_of_band": AlertPolicy(pending_seconds=600, clear_seconds=600),
@@ -89,7 +89,7 @@ class SensorState:
 
 @dataclass
 class ControllerState:
-    """What the processor remembers about one house's controller."""
+    """The processor's state of one house's controller."""
 
     farm_id: str
     house_number: int
@@ -203,17 +203,17 @@ class Processor:
         out_of_range = reading.quality == "out_of_range"
         if out_of_range:
             controller.out_of_range_since_status += 1
-        outputs += self._alert(
-            AlertKey(reading.farm_id, reading.house_number, subject, "sensor_out_of_range"),
-            Condition(
+        range_key = AlertKey(reading.farm_id, reading.house_number, subject, "sensor_out_of_range")
+        # Conditions are built only when they can change something: most readings are normal.
+        if out_of_range or range_key in self.state.machines:
+            condition = Condition(
                 active=out_of_range,
                 severity="critical",
                 title=f"Sensor {subject} out of range",
                 message=f"{subject} reported {reading.value} {reading.unit}, outside its physical range",
                 value=reading.value,
-            ),
-            at,
-        )
+            )
+            outputs += self._alert(range_key, condition, at)
         if not out_of_range and reading.period == "instant":
             outputs += self._detect(reading, sensor, signal, at)
             outputs += self._domain_rules(reading, controller, previous, at)
@@ -228,6 +228,9 @@ class Processor:
         use_residual = reading.target is not None and signal in ("temperature", "humidity", "pressure")
         x = reading.value - reading.target if use_residual and reading.target is not None else reading.value
         score = detector.update(x, at.timestamp(), adapt_after=self.config.adapt_after_points)
+        key = AlertKey(reading.farm_id, reading.house_number, reading.parameter, ANOMALY_RULE)
+        if score < 1.0 and key not in self.state.machines:
+            return []
         expected_fn = getattr(detector, "expected", None)
         expected = expected_fn() if callable(expected_fn) else None
         if expected is not None and use_residual and reading.target is not None:
@@ -241,7 +244,6 @@ class Processor:
             expected=None if expected is None else round(float(expected), 3),
             evidence={"score": round(score, 3), "detector": type(detector).__name__},
         )
-        key = AlertKey(reading.farm_id, reading.house_number, reading.parameter, ANOMALY_RULE)
         return self._alert(key, condition, at)
 
     def _domain_rules(

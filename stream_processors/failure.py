@@ -11,7 +11,7 @@ ERROR_KINDS = ("bad_quality", "missing_readings", "new_sentinels", "disconnected
 
 @dataclass(frozen=True)
 class CycleErrors:
-    """What went wrong with one controller in one scrape cycle."""
+    """The error counts of one controller in one scrape cycle."""
 
     at: datetime
     bad_quality: int = 0
@@ -41,8 +41,8 @@ class FailureScore:
     """The share of failed cycles in a sliding window, with hysteresis on the threshold.
 
     A verdict is returned when the score first reaches ``threshold`` with at least
-    ``min_cycles`` cycles in the window; another one only after the score fell below half of the
-    threshold. Confidence grows with how far the score passed the threshold and with how full the
+    ``min_cycles`` cycles in the window. The next one comes only after the score fell below half
+    of the threshold. Confidence grows with how far the score passed the threshold and with how full the
     window is, so an early verdict on a few cycles says it is less sure.
     """
 

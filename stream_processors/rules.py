@@ -1,10 +1,10 @@
 """Domain rules that growers expect, evaluated next to the statistical detectors.
 
 Every function is pure: it takes values already in canonical units and returns a
-:class:`Condition`. Limits come from broiler management guidance: CO2 above 3000 ppm is a
-warning and above 5000 ppm critical; ammonia above 20 ppm a warning and above 25 ppm critical;
-water-to-feed ratio normally 1.6 to 2.0 L/kg; minimum-ventilation static pressure around 12 to
-30 Pa with a typical target of 25 Pa.
+:class:`Condition`. Limits come from broiler management guidance. CO2 above 3000 ppm is a
+warning and above 5000 ppm critical. Ammonia above 20 ppm is a warning and above 25 ppm
+critical. The water-to-feed ratio is normally 1.6 to 2.0 L/kg. Minimum-ventilation static
+pressure runs around 12 to 30 Pa, with a typical target of 25 Pa.
 """
 
 from __future__ import annotations

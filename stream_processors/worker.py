@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -85,6 +86,7 @@ class PartitionWorker:
     processors: dict[int, Processor] = field(default_factory=dict)
     progress: dict[int, PartitionProgress] = field(default_factory=dict)
     suppressed_ids: set[str] = field(default_factory=set)
+    _event_counters: dict[str, Any] = field(default_factory=dict)
 
     def restore(self, partition: int, manifest: Manifest | None, state: ProcessorState | None) -> None:
         """Install a partition's restored state, or an empty one when there is no checkpoint."""
@@ -123,7 +125,7 @@ class PartitionWorker:
                 outputs += self._spread_watermark(event)
             messages = self._publishable(outputs)
             if self.metrics:
-                self.metrics.events.labels(event.kind).inc()
+                self._event_counter(event.kind).inc()
         except InvalidEventError as error:
             messages = [self._dead_letter(topic, partition, offset, value, error.reason, error.error_type)]
         except Exception as error:  # one failing event must not stop the agent
@@ -136,6 +138,12 @@ class PartitionWorker:
         if self.metrics:
             self.metrics.latency.observe(time.perf_counter() - started)
         return messages
+
+    def _event_counter(self, kind: str) -> Any:
+        counter = self._event_counters.get(kind)
+        if counter is None and self.metrics is not None:
+            counter = self._event_counters[kind] = self.metrics.events.labels(kind)
+        return counter
 
     def tick(self, now_wall: float) -> list[OutgoingMessage]:
         """Run the wall-clock checks of every processor and return what they publish."""
@@ -186,7 +194,7 @@ class PartitionWorker:
             raise InvalidEventError(f"invalid event at {where}: {first['msg']}", "InvalidEvent") from None
 
     def _spread_watermark(self, log: ScrapeLog) -> list[Output]:
-        """Advance a farm's event time on every readings partition of this worker that holds it."""
+        """Advance a farm's event time on every readings partition of this worker that contains the farm."""
         outputs: list[Output] = []
         for slot, processor in self.processors.items():
             if slot < SCRAPE_LOG_PARTITION_BASE and log.farm_id in processor.state.farms:

@@ -7,8 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import KafkaException
+
 from farmstream.cli import CommandError
 from schemas.events import Alert, FailurePrediction
+from schemas.topics import ALERTS, topic_name
+from stream_processors import kafka_io
+from stream_processors.config import AgentSettings
 from stream_processors.evaluation import faults, nab, replay
 
 
@@ -38,6 +43,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     pipeline.add_argument("data", type=Path, help="NAB data file (timestamp,value).")
     pipeline.add_argument("labels", type=Path, help="NAB labels JSON with the windows of the data file.")
+    pipeline.add_argument(
+        "--prefix",
+        help="Score the alerts already on <prefix>alerts from a pipeline run started by hand "
+        "(simulator --replay, scrape, agents) instead of running one.",
+    )
+    pipeline.add_argument("--farm", help="Keep only alerts of this farm (the replayed house's farm).")
+    pipeline.add_argument("--house", type=int, help="Keep only alerts of this house number.")
     pipeline.set_defaults(func=_nab)
 
     suite = actions.add_parser("faults", help="Recall, precision and time to detect over injected faults.")
@@ -87,19 +99,47 @@ def _replay(arguments: argparse.Namespace) -> int:
 
 def _nab(arguments: argparse.Namespace) -> int:
     timestamps, values, windows = _load_series(arguments.data, arguments.labels)
-    alerts = _run_nab_pipeline(arguments.data, timestamps, values)
+    if arguments.prefix is None:
+        alerts = _run_nab_pipeline(arguments.data, timestamps, values)
+    else:
+        alerts = _collect_alerts(AgentSettings().kafka_bootstrap, arguments.prefix)
+    alerts = [
+        alert
+        for alert in alerts
+        if (arguments.farm is None or alert.farm_id == arguments.farm)
+        and (arguments.house is None or alert.house_number == arguments.house)
+    ]
     rows = nab.rows_for_times(replay.opening_times(alerts), timestamps)
     _print_score(nab.score_detections(len(timestamps), windows, rows))
     return 0
 
 
 def _run_nab_pipeline(data: Path, timestamps: list[Any], values: list[float]) -> list[Alert]:
-    # TODO: start the simulator in replay mode, the scraper and the agents on a fresh topic prefix
-    # once the simulator's replay mode and the scraper land; collect_alerts() then reads the result.
+    # TODO: start simulator.server.start(replay=...), one scrape cycle per 5-minute step and an
+    # agents worker on a fresh prefix here; until then run them by hand and pass --prefix.
     raise CommandError(
-        "the pipeline replay is not wired yet: run `farmstream evaluate replay DATA LABELS` to score "
-        "the processing core on the same series"
+        "running the pipeline replay is not wired yet: run the simulator with --replay, the scraper and "
+        "the agents under one FARMSTREAM_TOPIC_PREFIX, then pass --prefix PREFIX --farm FARM --house N"
     )
+
+
+def _collect_alerts(bootstrap: str, prefix: str) -> list[Alert]:
+    """Read every alert on a prefix's alerts topic, in no particular order across partitions."""
+    topic = topic_name(ALERTS, prefix)
+    try:
+        ends = kafka_io.end_offsets(bootstrap, [topic])
+        if topic not in ends:
+            raise CommandError(f"topic {topic} does not exist on {bootstrap}: check --prefix")
+        records = kafka_io.read_range(bootstrap, {(topic, partition): 0 for partition in ends[topic]})
+    except KafkaException as error:
+        raise CommandError(f"cannot read {topic} from {bootstrap}: {error}") from None
+    alerts = []
+    for _, value in records:
+        try:
+            alerts.append(Alert.model_validate_json(value))
+        except ValueError:
+            continue
+    return alerts
 
 
 def _read_events(path: Path) -> list[Alert | FailurePrediction]:
@@ -125,8 +165,8 @@ def _read_events(path: Path) -> list[Alert | FailurePrediction]:
 
 def _faults(arguments: argparse.Namespace) -> int:
     if arguments.ground_truth is None or arguments.alerts is None:
-        # TODO: run the simulator's fault suite for --seed through the pipeline once the simulator
-        # publishes its ground truth; until then score a finished run from its files.
+        # TODO: run the simulator's fault suite for --seed through the pipeline here. The simulator
+        # exports its ground truth, so this needs only the wiring; until then score finished runs.
         raise CommandError(
             "running the fault suite is not wired yet: pass --ground-truth FILE and --alerts FILE "
             "to score a finished run"

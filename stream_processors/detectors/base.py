@@ -1,6 +1,6 @@
 """The detector contract shared by every per-sensor anomaly detector.
 
-A detector sees one sensor's values in event-time order. ``score_one(x, at)`` returns an anomaly
+A detector receives one sensor's values in event-time order. ``score_one(x, at)`` returns an anomaly
 score without changing state: 0 means normal and 1.0 or more means anomalous. ``learn_one(x, at)``
 updates the state. ``update(x, at)`` does both in the order every caller needs: it scores, then
 learns only when the point was not flagged, so anomalies never enter the baseline. Times are

@@ -91,7 +91,7 @@ def test_restored_machine_continues() -> None:
     policy = AlertPolicy(clear_seconds=0)
     machine = AlertMachine()
     opened = _run(machine, policy, [(0, ON)])
-    restored = pickle.loads(pickle.dumps(machine))
+    restored = pickle.loads(pickle.dumps(machine))  # noqa: S301 - own data
     assert _run(restored, policy, [(0, ON)]) == []
     resolved = _run(restored, policy, [(5, OFF)])
     assert [alert.state for alert in resolved] == ["resolved"]

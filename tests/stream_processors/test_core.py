@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sp_events import START, STEP, make_reading, make_scrape_log, make_status
@@ -12,8 +13,10 @@ from sp_events import START, STEP, make_reading, make_scrape_log, make_status
 from schemas.events import Alert, FailurePrediction, Recommendation
 from stream_processors.checkpoint import Checkpoint, dump_checkpoint, load_checkpoint
 from stream_processors.core import Output, Processor, ProcessorConfig
-from stream_processors.exceptions import CheckpointMismatchError
 from stream_processors.evaluation import nab, replay
+from stream_processors.exceptions import CheckpointMismatchError
+
+NAB_DATA = Path("/work/shared/data/nab/machine_temperature_system_failure.csv")
 
 
 def _alerts(outputs: list[Output], rule: str | None = None, state: str | None = None) -> list[Alert]:
@@ -233,7 +236,7 @@ def test_checkpoint_keeps_detector_warm() -> None:
 
 def test_checkpoint_other_river_rejected() -> None:
     checkpoint = Checkpoint(partition=0, offset=1, state=Processor().state, river_version="0.0.1")
-    with pytest.raises(CheckpointMismatchError, match="River 0.0.1"):
+    with pytest.raises(CheckpointMismatchError, match=r"River 0\.0\.1"):
         load_checkpoint(dump_checkpoint(checkpoint))
 
 
@@ -280,8 +283,8 @@ def test_heater_failure_detected_quickly() -> None:
 
 
 def test_nab_replay_beats_best_published() -> None:
-    data = nab.read_series(replay_data())
-    windows = nab.read_windows(replay_data().parent / "labels.json", replay_data().name, data[0])
+    data = nab.read_series(NAB_DATA)
+    windows = nab.read_windows(NAB_DATA.parent / "labels.json", NAB_DATA.name, data[0])
     alerts = replay.replay_series(*data)
     rows = nab.rows_for_times(replay.opening_times(alerts), data[0])
     result = nab.score_detections(len(data[0]), windows, rows)
@@ -290,8 +293,8 @@ def test_nab_replay_beats_best_published() -> None:
 
 
 def test_nab_replay_scale_invariant() -> None:
-    timestamps, values = nab.read_series(replay_data())
-    windows = nab.read_windows(replay_data().parent / "labels.json", replay_data().name, timestamps)
+    timestamps, values = nab.read_series(NAB_DATA)
+    windows = nab.read_windows(NAB_DATA.parent / "labels.json", NAB_DATA.name, timestamps)
     scores = []
     for low, high in [(15.0, 45.0), (150.0, 450.0)]:
         readings = replay.series_readings(timestamps, values, low=low, high=high)
@@ -300,9 +303,3 @@ def test_nab_replay_scale_invariant() -> None:
         rows = nab.rows_for_times(replay.opening_times(alerts), timestamps)
         scores.append(nab.score_detections(len(timestamps), windows, rows).true_positives)
     assert scores[0] == scores[1]
-
-
-def replay_data():  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
-    return Path("/work/shared/data/nab/machine_temperature_system_failure.csv")
