@@ -104,11 +104,12 @@ SCENARIOS: dict[str, Scenario] = {
 
 @dataclass
 class StackAccess:
-    """Where the scenarios find the broker and PostgreSQL, and the settings to stop and start them."""
+    """Addresses of the broker and PostgreSQL, and the stack settings that stop and start them."""
 
     settings: StackSettings
     bootstrap: str
     admin_database_url: str
+    may_stop: bool = False
 
 
 @dataclass
@@ -148,6 +149,7 @@ def start_stack(settings: StackSettings) -> StackAccess:
         settings,
         f"{LOOPBACK}:{settings.kafka_port}",
         f"postgresql://farmstream:farmstream@{LOOPBACK}:{settings.postgres_port}/farmstream",
+        may_stop=True,
     )
 
 
@@ -318,14 +320,17 @@ class ScenarioRun:
         notifier_config.write_text(json.dumps(self._notifier_config(receiver.port), indent=2))
         environment = self._environment(farms_file, notifier_config)
         supervisor = Supervisor(self.work_dir / "logs", {**os.environ, **environment})
+
         try:
             self._start_services(supervisor, environment)
             self._wait(self.seconds / 2, supervisor)
+
             fault_started = time.monotonic()
             self._inject(supervisor, simulator)
             fault_ended = time.monotonic()
             self.result.fault_seconds = fault_ended - fault_started
             self._measure_recovery(supervisor, fault_ended)
+
             _stop_service(supervisor, "scraper")
             self._drain()
             self._check(served, receiver, supervisor, simulator)
@@ -538,6 +543,11 @@ def _stop_service(supervisor: Supervisor, name: str, timeout_seconds: float = 15
 
 def run_scenario(scenario: Scenario, stack: StackAccess, seconds: float, work_dir: Path) -> ScenarioResult:
     """Run one scenario against a running stack and return its result."""
+    if scenario.disrupts_stack and not stack.may_stop:
+        raise ValueError(
+            f"scenario {scenario.name} stops the broker or PostgreSQL: run it on the suite's own stack "
+            "(start_stack), never on a shared one"
+        )
     logger.info("scenario started", extra={"scenario": scenario.name})
     started = time.monotonic()
     result = ScenarioRun(scenario, stack, seconds, work_dir).run()

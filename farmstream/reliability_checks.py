@@ -1,7 +1,7 @@
-"""What the reliability suite measures after a scenario: topics, database rows and webhook deliveries.
+"""Measurements of the reliability suite after a scenario: topics, database rows, webhook deliveries.
 
 Each function reads one source of truth in full (a topic from its first offset, a table, the
-receiver's log) and the checks compare them. Nothing here starts or stops a service.
+receiver's record) and the checks compare them. Nothing here starts or stops a service.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def read_topic(bootstrap: str, topic: str, idle_timeout: float = 30.0) -> list[d
 
 
 class ServedSteps:
-    """House-steps that the simulator answered with a usable GetSiteControllersInfo body, per farm."""
+    """House-steps that the simulator served in a complete GetSiteControllersInfo body, per farm."""
 
     def __init__(self, houses_per_farm: dict[str, int]) -> None:
         self.houses_per_farm = houses_per_farm
@@ -150,7 +150,7 @@ class ServedSteps:
 
 
 class WebhookReceiver:
-    """A local HTTP receiver for the notifier: answers 200 and keeps every delivered event id."""
+    """A local HTTP receiver for the notifier: returns 200 and records every delivered alert event id."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -278,6 +278,7 @@ def check_alerts(
         content = json.dumps({k: v for k, v in event.items() if k != "evidence"}, sort_keys=True)
         by_sequence[(event["alert_id"], int(event["sequence"]))].add(content)
     conflicting = [key for key, contents in by_sequence.items() if len(contents) > 1]
+    differing = sorted({name for key in conflicting for name in _differing_fields(by_sequence[key])})
     redelivered = len(transitions) - len(by_sequence)
     opens = Counter(alert_id for (alert_id, _), contents in by_sequence.items() if _state(contents) == "open")
     reopened = [alert_id for alert_id, count in opens.items() if count > 1]
@@ -289,7 +290,9 @@ def check_alerts(
             "alert transitions unique",
             agents_problem is None and not conflicting and not reopened and not overlapping,
             f"{prefix}{len(by_sequence)} (alert_id, sequence) pairs, {redelivered} identical redeliveries, "
-            f"{len(conflicting)} conflicting, {len(reopened)} alerts opened twice, "
+            f"{len(conflicting)} conflicting"
+            + (f" (fields {', '.join(differing)} differ)" if differing else "")
+            + f", {len(reopened)} alerts opened twice, "
             f"{len(overlapping)} overlapping episodes of one subject",
         )
     )
@@ -331,6 +334,12 @@ def check_alerts(
             + (f"opened {', '.join(rules)}" if raised else "no alert opened during the fault"),
         )
     )
+
+
+def _differing_fields(contents: set[str]) -> set[str]:
+    versions = [json.loads(text) for text in contents]
+    names = set().union(*versions)
+    return {name for name in names if len({json.dumps(v.get(name), sort_keys=True) for v in versions}) > 1}
 
 
 def _state(contents: set[str]) -> str:

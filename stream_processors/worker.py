@@ -1,10 +1,10 @@
 """Kafka-free glue between raw messages and the processing core, one processor per input partition.
 
-:class:`PartitionWorker` parses each message inside its own error boundary (a message that fails
-becomes a :class:`DeadLetter`, and processing goes on), routes events to the processor of their
-readings partition, skips messages already covered by a restored checkpoint, drops outputs that
-the output topics already hold after a restore, and decides when a partition is due for a
-checkpoint. The Faust app (:mod:`stream_processors.app`) moves the bytes.
+:class:`PartitionWorker` parses each message inside its own error boundary, so a message that
+fails becomes a :class:`DeadLetter` and processing goes on. It routes events to the processor of
+their readings partition and skips messages already covered by a restored checkpoint. After a
+restore it drops outputs that the output topics already contain. It also decides when a
+partition is due for a checkpoint. The Faust app (:mod:`stream_processors.app`) moves the bytes.
 """
 
 from __future__ import annotations
