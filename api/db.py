@@ -24,6 +24,9 @@ def create_pool(settings: ApiSettings) -> AsyncConnectionPool[AsyncConnection]:
     async def configure(connection: AsyncConnection) -> None:
         # Timestamps leave the database in UTC whatever the server's TimeZone setting is.
         await connection.execute("SET TIME ZONE 'UTC'")
+        # The latest-readings window depends on a subquery, so the planner expects far more rows than
+        # it reads, and JIT compilation cost about 130 ms of a 150 ms query on 50 million readings.
+        await connection.execute("SET jit = off")
         if timeout_ms:
             await connection.execute(
                 sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{timeout_ms}ms"))

@@ -11,9 +11,9 @@ Queries: ``GET /readings`` for one house and one parameter over the last 7 days 
 (168 rows), and ``GET /farms/{farm}/houses/{n}/readings/latest`` (60 rows). House and parameter
 rotate across requests.
 
-Loading: rows are generated server-side with generate_series, one day per statement, with the
-rollup trigger disabled; the readings_5m/1h/1d rollups are then built in bulk with the trigger's
-own arithmetic, so the tables end in the state the trigger would leave. Loading takes several
+Loading: rows are generated server-side with generate_series, one day per statement, while the
+rollup trigger is disabled. The readings_5m/1h/1d rollups are then built in bulk with the
+trigger's own arithmetic, so the tables end in the state the trigger would leave. Loading takes several
 minutes; ``--keep-database NAME`` reuses a loaded database on later runs.
 
 Run: ``.venv/bin/python benchmarks/api_bench.py [--admin-url URL] [--keep-database bench_api]``.
@@ -344,8 +344,14 @@ async def measure_baseline(
     names = [name for name, _, _ in parameters()]
     start = end - timedelta(days=7)
     results = {}
+
+    async def configure(connection: psycopg.AsyncConnection[Any]) -> None:
+        # The same session settings as the API's pool (api/db.py), so both run the same plans.
+        await connection.execute("SET TIME ZONE 'UTC'")
+        await connection.execute("SET jit = off")
+
     async with AsyncConnectionPool(
-        url, min_size=clients, max_size=clients, kwargs={"autocommit": True}
+        url, min_size=clients, max_size=clients, kwargs={"autocommit": True}, configure=configure
     ) as pool:
         await pool.wait()
 

@@ -30,6 +30,7 @@ from psycopg import sql
 
 from farmstream.config import REPOSITORY_ROOT, StackSettings
 from farmstream.reliability_checks import (
+    Check,
     ConsumerCheckpoint,
     Figures,
     ServedSteps,
@@ -413,25 +414,45 @@ class ScenarioRun:
             raise ValueError(f"unknown scenario {name!r}")
 
     def _measure_recovery(self, supervisor: Supervisor, fault_ended: float) -> None:
-        """Record when the sink and agents have committed everything published before the fault ended."""
+        """Record when the sink and the agents have committed everything published before the fault ended.
+
+        The sink's time also waits for new readings, so a scraper that never came back is not recovered.
+        """
         targets = self._end_offsets_retrying(self.readings_topic)
-        checkpoints = [
-            ConsumerCheckpoint(self.sink_group, self.readings_topic),
-            ConsumerCheckpoint(self.agents_app, self.readings_topic),
-        ]
+        sink = ConsumerCheckpoint(self.sink_group, self.readings_topic)
+        agents = ConsumerCheckpoint(self.agents_app, self.readings_topic)
         deadline = fault_ended + max(self.seconds / 2, RECOVERY_TIMEOUT_SECONDS)
         minimum_end = fault_ended + self.seconds / 2
+        figures = self.figures
         while time.monotonic() < deadline:
             self._require_running(supervisor)
-            if self.figures.recovery_seconds is None:
+            if figures.recovery_seconds is None:
                 current = self._end_offsets_or_none(self.readings_topic)
                 grown = current is not None and sum(current.values()) > sum(targets.values())
-                lagging = [lagging_partitions(self.stack.bootstrap, item, targets) for item in checkpoints]
-                if grown and all(count == 0 for count in lagging):
-                    self.figures.recovery_seconds = time.monotonic() - fault_ended
-            if self.figures.recovery_seconds is not None and time.monotonic() >= minimum_end:
-                return
+                if grown and lagging_partitions(self.stack.bootstrap, sink, targets) == 0:
+                    figures.recovery_seconds = time.monotonic() - fault_ended
+            if figures.agents_recovery_seconds is None:
+                if lagging_partitions(self.stack.bootstrap, agents, targets) == 0:
+                    figures.agents_recovery_seconds = time.monotonic() - fault_ended
+            recovered = figures.recovery_seconds is not None and figures.agents_recovery_seconds is not None
+            if recovered and time.monotonic() >= minimum_end:
+                break
             time.sleep(0.5)
+        figures.checks.append(
+            Check(
+                "pipeline recovered",
+                figures.recovery_seconds is not None,
+                "database caught up "
+                + (f"{figures.recovery_seconds:.1f} s" if figures.recovery_seconds is not None else "never")
+                + " and agents "
+                + (
+                    f"{figures.agents_recovery_seconds:.1f} s"
+                    if figures.agents_recovery_seconds is not None
+                    else "never"
+                )
+                + f" after the fault ended (limit {deadline - fault_ended:.0f} s)",
+            )
+        )
 
     def _end_offsets_or_none(self, topic: str) -> dict[int, int] | None:
         try:

@@ -209,6 +209,7 @@ class Figures:
     alert_rows: int = 0
     webhook_deliveries: int = 0
     recovery_seconds: float | None = None
+    agents_recovery_seconds: float | None = None
     checks: list[Check] = field(default_factory=list)
 
 
@@ -279,6 +280,9 @@ def check_alerts(
         by_sequence[(event["alert_id"], int(event["sequence"]))].add(content)
     conflicting = [key for key, contents in by_sequence.items() if len(contents) > 1]
     differing = sorted({name for key in conflicting for name in _differing_fields(by_sequence[key])})
+    differing += sorted(
+        {f"{_field(by_sequence[key], 'rule')} {_field(by_sequence[key], 'state')}" for key in conflicting}
+    )
     redelivered = len(transitions) - len(by_sequence)
     opens = Counter(alert_id for (alert_id, _), contents in by_sequence.items() if _state(contents) == "open")
     reopened = [alert_id for alert_id, count in opens.items() if count > 1]
@@ -291,9 +295,10 @@ def check_alerts(
             agents_problem is None and not conflicting and not reopened and not overlapping,
             f"{prefix}{len(by_sequence)} (alert_id, sequence) pairs, {redelivered} identical redeliveries, "
             f"{len(conflicting)} conflicting"
-            + (f" (fields {', '.join(differing)} differ)" if differing else "")
+            + (f" (differing fields, then rule and state: {', '.join(differing)})" if differing else "")
             + f", {len(reopened)} alerts opened twice, "
-            f"{len(overlapping)} overlapping episodes of one subject",
+            f"{len(overlapping)} overlapping episodes of one subject"
+            + (f" (e.g. {' '.join(overlapping[0])})" if overlapping else ""),
         )
     )
 
@@ -342,8 +347,12 @@ def _differing_fields(contents: set[str]) -> set[str]:
     return {name for name in names if len({json.dumps(v.get(name), sort_keys=True) for v in versions}) > 1}
 
 
+def _field(contents: set[str], name: str) -> str:
+    return str(json.loads(next(iter(contents))).get(name))
+
+
 def _state(contents: set[str]) -> str:
-    return str(json.loads(next(iter(contents))).get("state"))
+    return _field(contents, "state")
 
 
 def _overlapping_episodes(transitions: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:

@@ -8,13 +8,18 @@ from farmstream.reliability import ScenarioResult
 
 HEADER = (
     "| scenario | fault | readings on topic | rows (distinct) | missing | house-steps served / scraped "
-    "/ skipped | alert transitions / alerts / rows | webhook deliveries | recovery s | result |"
+    "/ skipped | alert transitions / alerts / rows | webhook deliveries | recovery s: database / agents "
+    "| result |"
 )
+
+
+def _seconds(value: float | None) -> str:
+    return "never" if value is None else f"{value:.1f}"
 
 
 def _row(result: ScenarioResult) -> str:
     figures = result.figures
-    recovery = "-" if figures.recovery_seconds is None else f"{figures.recovery_seconds:.1f}"
+    recovery = f"{_seconds(figures.recovery_seconds)} / {_seconds(figures.agents_recovery_seconds)}"
     verdict = "pass" if result.passed else "**FAIL**"
     return (
         f"| {result.scenario.name} | {result.scenario.summary} | {figures.readings_on_topic:,} "
@@ -65,8 +70,11 @@ def render_report(results: list[ScenarioResult], command: str, cores: int, secon
         "  farm-2 house 5 and expects an alert for it.",
         "- webhook deliveries: POSTs the local receiver got; the same alert event twice fails.",
         "- recovery: real seconds from the end of the fault (restart done, outage over, storm over) until",
-        "  the sink's and the agents' committed offsets reach the readings topic's end offsets as they",
-        "  were at that moment, and new readings arrived.",
+        "  the sink's committed offsets reach the readings topic's end offsets as they were at that",
+        "  moment and new readings arrived (database), and until the agents' committed offsets reach the",
+        "  same offsets (agents). The sink commits an offset only after its transaction, so the rows are",
+        "  in the table by then. A killed consumer's partitions move after the group session timeout",
+        "  (45 s for the sink), and the sink retries a lost database after up to 30 s.",
         "",
         "## Checks",
         "",

@@ -38,6 +38,8 @@ InputEvent = Reading | HouseStatus | ScrapeLog
 ANOMALY_RULE = "anomaly"
 # Key suffix under which ControllerState.latest keeps the target a reading carried.
 TARGET_SUFFIX = "#target"
+# Temperature probes; each is judged against the house average when the controller reports one.
+PROBE_PREFIX = "temperature.sensor_"
 
 DEFAULT_POLICIES: dict[str, AlertPolicy] = {
     # Statistical detectors: a shift must last 10 minutes, and an episode stays one alert until the
@@ -215,26 +217,31 @@ class Processor:
             )
             outputs += self._alert(range_key, condition, at)
         if not out_of_range and reading.period == "instant":
-            outputs += self._detect(reading, sensor, signal, at)
+            outputs += self._detect(reading, controller, sensor, signal, at)
             outputs += self._domain_rules(reading, controller, previous, at)
         outputs += self._advance_watermark(reading.farm_id, farm, at)
         return outputs
 
-    def _detect(self, reading: Reading, sensor: SensorState, signal: str, at: datetime) -> list[Output]:
+    def _detect(
+        self, reading: Reading, controller: ControllerState, sensor: SensorState, signal: str, at: datetime
+    ) -> list[Output]:
         detector = sensor.detector
         if detector is None:
             return []
-        # A reading with a target is judged as its residual, so the flock's age is built in.
-        use_residual = reading.target is not None and signal in ("temperature", "humidity", "pressure")
-        x = reading.value - reading.target if use_residual and reading.target is not None else reading.value
+        # A reading with a target is judged as its residual, so the flock's age is built in. A probe
+        # is judged against the house average, so a drifting probe stands out from the daily swing.
+        reference = reading.target if signal in ("temperature", "humidity", "pressure") else None
+        if reference is None and reading.parameter.startswith(PROBE_PREFIX):
+            reference = self._recent(controller, "temperature.average", at)
+        x = reading.value - reference if reference is not None else reading.value
         score = detector.update(x, at.timestamp(), adapt_after=self.config.adapt_after_points)
         key = AlertKey(reading.farm_id, reading.house_number, reading.parameter, ANOMALY_RULE)
         if score < 1.0 and key not in self.state.machines:
             return []
         expected_fn = getattr(detector, "expected", None)
         expected = expected_fn() if callable(expected_fn) else None
-        if expected is not None and use_residual and reading.target is not None:
-            expected += reading.target
+        if expected is not None and reference is not None:
+            expected += reference
         condition = Condition(
             active=score >= 1.0,
             severity="critical" if score >= 2.0 else "warning",
@@ -262,7 +269,8 @@ class Processor:
             if target is None and reading.growth_day is not None:
                 target = rules.target_for_age(reading.growth_day)
             if target is not None:
-                condition = rules.temperature_off_target(reading.value, target, limits)
+                outside = self._recent(controller, "temperature.outside", at)
+                condition = rules.temperature_off_target(reading.value, target, limits, outside)
                 outputs += self._alert(
                     AlertKey(farm_id, house, parameter, "temperature_off_target"), condition, at
                 )
@@ -310,17 +318,20 @@ class Processor:
                 outputs += self._alert(key, condition, at)
         return outputs
 
+    def _recent(self, controller: ControllerState, name: str, at: datetime) -> float | None:
+        """Return a parameter's latest value if it is at most two scrape intervals old."""
+        entry = controller.latest.get(name)
+        if entry is None or (at - entry[1]).total_seconds() > 2 * self.config.scrape_interval_seconds:
+            return None
+        return entry[0]
+
     def _recommend(self, reading: Reading, controller: ControllerState, at: datetime) -> list[Output]:
-        latest = controller.latest
         last = controller.last_recommendation_at
         if last is not None and (at - last).total_seconds() < self.config.recommendation_interval_seconds:
             return []
 
         def recent(name: str) -> float | None:
-            entry = latest.get(name)
-            if entry is None or (at - entry[1]).total_seconds() > 2 * self.config.scrape_interval_seconds:
-                return None
-            return entry[0]
+            return self._recent(controller, name, at)
 
         target = recent("temperature.average" + TARGET_SUFFIX)
         evidence = rules.needs_more_ventilation(

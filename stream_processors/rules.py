@@ -35,6 +35,9 @@ class RuleLimits:
 
     temperature_warning_delta: float = 3.0
     temperature_critical_delta: float = 5.0
+    # Ventilation brings in outside air, so even tunnel ventilation at full level leaves the house
+    # this much above the outside temperature (bird heat), unless cool pads run.
+    tunnel_margin: float = 2.0
     pressure_warning_delta: float = 12.0
     pressure_critical_delta: float = 20.0
     pressure_band: tuple[float, float] = (8.0, 40.0)
@@ -65,21 +68,42 @@ def target_for_age(growth_day: int) -> float:
     return value_a + (value_b - value_a) * (growth_day - day_a) / (day_b - day_a)
 
 
-def temperature_off_target(value: float, target: float, limits: RuleLimits) -> Condition:
-    """Judge the house temperature against its target for the flock's age."""
-    delta = value - target
+def hot_reference(target: float, outside: float | None, limits: RuleLimits) -> float:
+    """Return the lowest temperature ventilation can hold: the target, or outside air plus the margin."""
+    if outside is None:
+        return target
+    return max(target, outside + limits.tunnel_margin)
+
+
+def temperature_off_target(
+    value: float, target: float, limits: RuleLimits, outside: float | None = None
+) -> Condition:
+    """Judge the house temperature against its target for the flock's age.
+
+    Too cold is judged against the target. Too hot is judged against :func:`hot_reference`,
+    because on a warm day a house in tunnel ventilation cannot cool below the outside air: a house
+    a little above the outside temperature is the controller doing its job, not an alarm. A failing
+    fan still shows, because the house then climbs well above that reference.
+    """
+    reference = hot_reference(target, outside, limits) if value > target else target
+    delta = value - reference
     if abs(delta) < limits.temperature_warning_delta:
-        return Condition(active=False, value=value, expected=target)
+        return Condition(active=False, value=value, expected=reference)
     severity: Severity = "critical" if abs(delta) >= limits.temperature_critical_delta else "warning"
     direction = "above" if delta > 0 else "below"
+    evidence: dict[str, float] = {"delta": round(delta, 2), "target": round(target, 2)}
+    if outside is not None:
+        evidence["outside"] = round(outside, 2)
+    what = "target" if reference == target else "outside air plus the ventilation margin"
     return Condition(
         active=True,
         severity=severity,
-        title=f"Temperature {abs(delta):.1f} °C {direction} target",
-        message=f"house temperature {value:.1f} °C, target {target:.1f} °C",
+        title=f"Temperature {abs(delta):.1f} °C {direction} {what}",
+        message=f"house temperature {value:.1f} °C, target {target:.1f} °C"
+        + (f", outside {outside:.1f} °C" if outside is not None else ""),
         value=value,
-        expected=target,
-        evidence={"delta": round(delta, 2)},
+        expected=reference,
+        evidence=evidence,
     )
 
 

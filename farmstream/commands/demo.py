@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,7 +34,10 @@ from farmstream.stack.processes import LOOPBACK, port_is_open, stack_lock
 from farmstream.stack.topics import create_topics
 from farmstream.supervisor import ServiceSpec, Supervisor
 from schemas.topics import ALERTS, SCRAPE_LOG, topic_name
+from simulator.config import default_farms
 
+# Three of the simulator's default accounts: 22 houses, one of them in °F, inWC, lb and gallons.
+DEMO_FARMS = ("farm-1", "farm-2", "farm-us")
 NAB_SERIES = REPOSITORY_ROOT.parent / "shared" / "data" / "nab" / "machine_temperature_system_failure.csv"
 
 
@@ -67,8 +70,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--step-seconds",
         type=float,
-        default=0.5,
-        help="Real seconds between scrape cycles, each one simulated 5-minute step (default 0.5).",
+        default=0.75,
+        help="Real seconds between scrape cycles, each one simulated 5-minute step (default 0.75).",
     )
     parser.add_argument(
         "--duration",
@@ -80,8 +83,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--replay-start-row",
         type=int,
-        default=1400,
-        help="First row of the replayed series, so its first failure comes within minutes (default 1400).",
+        default=1800,
+        help="First row of the replayed series, so its first failure comes within minutes (default 1800).",
     )
     parser.add_argument("--webhook-port", type=int, default=8900, help="Port of the demo's webhook receiver.")
     parser.add_argument(
@@ -170,9 +173,11 @@ def _simulator_config(seed: int, start: datetime, replay_start_row: int) -> dict
     def at(hours: float) -> str:
         return (start + timedelta(hours=hours)).isoformat()
 
+    farms = [asdict(farm) for farm in default_farms() if farm.farm_id in DEMO_FARMS]
     config: dict[str, Any] = {
         "seed": seed,
         "start": start.isoformat(),
+        "farms": farms,
         "faults": [
             {
                 "fault_id": "demo-probe-short",
@@ -298,6 +303,37 @@ def _database_counts(database_url: str) -> tuple[int, int] | None:
     return (int(row[0]), int(row[1])) if row else None
 
 
+def _next_simulated_start(work_dir: Path) -> datetime:
+    """Return where this run's simulated clock starts: now, or after the time an earlier run reached.
+
+    The accelerated clock runs ahead of real time. Starting a second run at a time an earlier run already
+    covered would repeat its event times: the sink would keep the old rows and the agents would skip the
+    events as already processed. So each run continues the timeline after the last one.
+    """
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now - timedelta(minutes=now.minute % 5)
+    state_file = work_dir / "last-simulated-time"
+    if state_file.exists():
+        try:
+            reached = datetime.fromisoformat(state_file.read_text().strip())
+        except ValueError:
+            reached = start
+        if reached.tzinfo is not None and reached + timedelta(hours=1) > start:
+            later = reached + timedelta(hours=1)
+            start = later.replace(second=0, microsecond=0) - timedelta(minutes=later.minute % 5)
+    return start
+
+
+def _record_simulated_time(work_dir: Path, simulated_time: str) -> None:
+    try:
+        reached = datetime.fromisoformat(simulated_time)
+    except ValueError:
+        return
+    if reached.tzinfo is None:
+        return
+    (work_dir / "last-simulated-time").write_text(reached.isoformat())
+
+
 def _simulated_clock() -> str:
     import urllib.request
 
@@ -306,7 +342,7 @@ def _simulated_clock() -> str:
             clock = json.load(response)
     except (OSError, ValueError):
         return "?"
-    return str(clock.get("simulated_time", "?"))[:16]
+    return str(clock.get("simulated_time", "?"))
 
 
 def _run(arguments: argparse.Namespace) -> int:
@@ -352,9 +388,7 @@ def _run(arguments: argparse.Namespace) -> int:
     try:
         scrape_environment: dict[str, str] = {}
         if not real_portal:
-            # Each run starts at the current time, so its events are new to the agents' checkpoints.
-            now = datetime.now(UTC).replace(second=0, microsecond=0)
-            start = now - timedelta(minutes=now.minute % 5)
+            start = _next_simulated_start(work_dir)
             simulator_file = work_dir / "simulator.json"
             simulator_file.write_text(
                 json.dumps(_simulator_config(arguments.seed, start, arguments.replay_start_row), indent=2)
@@ -399,7 +433,7 @@ def _run(arguments: argparse.Namespace) -> int:
         )
         watcher.start()
         _print_banner(log_dir, real_portal, arguments.webhook_port)
-        _progress_loop(arguments, supervisor, counters, database_url, stop, real_portal)
+        _progress_loop(arguments, work_dir, supervisor, counters, database_url, stop, real_portal)
     finally:
         print("\nstopping the services ...", flush=True)
         stop.set()
@@ -450,6 +484,7 @@ Press Ctrl-C to stop everything this demo started.
 
 def _progress_loop(
     arguments: argparse.Namespace,
+    work_dir: Path,
     supervisor: Supervisor,
     counters: DemoCounters,
     database_url: str,
@@ -472,7 +507,11 @@ def _progress_loop(
                 rate = f" ({(counts[0] - previous_rows) / (now - previous_time):,.0f}/s)"
             previous_rows, previous_time = counts[0], now
         rows = "?" if counts is None else f"{counts[0]:,}"
-        clock = "" if real_portal else f"sim {_simulated_clock()}  "
+        clock = ""
+        if not real_portal:
+            simulated_time = _simulated_clock()
+            _record_simulated_time(work_dir, simulated_time)
+            clock = f"sim {simulated_time[:16]}  "
         with counters.lock:
             line = (
                 f"{clock}cycles={counters.cycles} readings in db={rows}{rate} "

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka import KafkaException
 
+from farmstream import evaluation_runs
 from farmstream.cli import CommandError
 from schemas.events import Alert, FailurePrediction
 from schemas.topics import ALERTS, topic_name
+from simulator.config import (
+    DEFAULT_START,
+    HOUSE_FAULT_KINDS,
+    STEP,
+    FarmConfig,
+    ReplaySpec,
+    SimulatorConfig,
+)
+from simulator.exceptions import ConfigError as SimulatorConfigError
+from simulator.faults import make_fault_suite
 from stream_processors import kafka_io
 from stream_processors.config import AgentSettings
 from stream_processors.evaluation import faults, nab, replay
+
+NAB_FARM = "nab-replay"
+SUITE_FARM = "suite-farm"
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -50,10 +65,27 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     pipeline.add_argument("--farm", help="Keep only alerts of this farm (the replayed house's farm).")
     pipeline.add_argument("--house", type=int, help="Keep only alerts of this house number.")
+    pipeline.add_argument(
+        "--step-seconds",
+        type=float,
+        default=0.0,
+        help="Real seconds to wait between scrape cycles (default 0: as fast as the pipeline goes).",
+    )
+    pipeline.add_argument("--start-row", type=int, default=0, help="First row of the series to replay.")
     pipeline.set_defaults(func=_nab)
 
     suite = actions.add_parser("faults", help="Recall, precision and time to detect over injected faults.")
     suite.add_argument("--seed", type=int, help="Seed of the simulator's fault suite.")
+    suite.add_argument(
+        "--days", type=float, default=7.0, help="Simulated days of the suite (default 7, 2,016 steps)."
+    )
+    suite.add_argument(
+        "--houses", type=int, default=8, help="Houses of the one simulated farm, 2 to 8 (default 8)."
+    )
+    suite.add_argument(
+        "--kinds",
+        help="Comma-separated house fault kinds to inject (default: every kind in the simulator).",
+    )
     suite.add_argument("--ground-truth", type=Path, help="Score a finished run: ground-truth JSON.")
     suite.add_argument(
         "--alerts", type=Path, help="Score a finished run: JSON lines of alerts and failure predictions."
@@ -98,29 +130,52 @@ def _replay(arguments: argparse.Namespace) -> int:
 
 
 def _nab(arguments: argparse.Namespace) -> int:
-    timestamps, values, windows = _load_series(arguments.data, arguments.labels)
+    timestamps, _, windows = _load_series(arguments.data, arguments.labels)
     if arguments.prefix is None:
-        alerts = _run_nab_pipeline(arguments.data, timestamps, values)
+        rows = _run_nab_pipeline(arguments, len(timestamps))
     else:
-        alerts = _collect_alerts(AgentSettings().kafka_bootstrap, arguments.prefix)
-    alerts = [
-        alert
-        for alert in alerts
-        if (arguments.farm is None or alert.farm_id == arguments.farm)
-        and (arguments.house is None or alert.house_number == arguments.house)
-    ]
-    rows = nab.rows_for_times(replay.opening_times(alerts), timestamps)
+        alerts = [
+            alert
+            for alert in _collect_alerts(AgentSettings().kafka_bootstrap, arguments.prefix)
+            if (arguments.farm is None or alert.farm_id == arguments.farm)
+            and (arguments.house is None or alert.house_number == arguments.house)
+        ]
+        rows = nab.rows_for_times(replay.opening_times(alerts), timestamps)
     _print_score(nab.score_detections(len(timestamps), windows, rows))
     return 0
 
 
-def _run_nab_pipeline(data: Path, timestamps: list[Any], values: list[float]) -> list[Alert]:
-    # TODO: start simulator.server.start(replay=...), one scrape cycle per 5-minute step and an
-    # agents worker on a fresh prefix here; until then run them by hand and pass --prefix.
-    raise CommandError(
-        "running the pipeline replay is not wired yet: run the simulator with --replay, the scraper and "
-        "the agents under one FARMSTREAM_TOPIC_PREFIX, then pass --prefix PREFIX --farm FARM --house N"
+def _run_nab_pipeline(arguments: argparse.Namespace, row_count: int) -> list[int]:
+    """Replay the series as one probe of a one-house farm through the pipeline and return the alert rows."""
+    if not 0 <= arguments.start_row < row_count:
+        raise CommandError(f"--start-row {arguments.start_row} is outside the series' 0..{row_count - 1}")
+    config = SimulatorConfig(
+        farms=(FarmConfig(NAB_FARM, "nab-replay@example.com", "replay", houses=1),),
+        replay=ReplaySpec(arguments.data.resolve(), NAB_FARM, house=1, start_row=arguments.start_row),
     )
+    steps = row_count - arguments.start_row
+    output = _run(config, steps, arguments.step_seconds)
+    replay_map = output.ground_truth.get("replay")
+    if not replay_map or int(replay_map["rows"]) != row_count:
+        raise CommandError("the simulator's replay mapping does not match the series: rows differ")
+    rows = evaluation_runs.replay_rows(output.alerts, replay_map)
+    print(
+        f"pipeline steps={output.steps} input_messages={output.input_messages} alerts={len(output.alerts)} "
+        f"probe_alert_openings={len(rows)} scrape_seconds={output.scrape_seconds:.0f} "
+        f"total_seconds={output.total_seconds:.0f} {evaluation_runs.environment_summary()} "
+        f"prefix={output.prefix} files={output.work_dir}"
+    )
+    return rows
+
+
+def _run(config: SimulatorConfig, steps: int, step_seconds: float) -> evaluation_runs.RunOutput:
+    bootstrap = AgentSettings().kafka_bootstrap
+    try:
+        return evaluation_runs.run_pipeline(config, steps, bootstrap, step_seconds=step_seconds)
+    except evaluation_runs.EvaluationRunError as error:
+        raise CommandError(str(error)) from None
+    except SimulatorConfigError as error:
+        raise CommandError(f"invalid simulator configuration: {error}") from None
 
 
 def _collect_alerts(bootstrap: str, prefix: str) -> list[Alert]:
@@ -164,18 +219,104 @@ def _read_events(path: Path) -> list[Alert | FailurePrediction]:
 
 
 def _faults(arguments: argparse.Namespace) -> int:
-    if arguments.ground_truth is None or arguments.alerts is None:
-        # TODO: run the simulator's fault suite for --seed through the pipeline here. The simulator
-        # exports its ground truth, so this needs only the wiring; until then score finished runs.
-        raise CommandError(
-            "running the fault suite is not wired yet: pass --ground-truth FILE and --alerts FILE "
-            "to score a finished run"
-        )
-    try:
-        truth = faults.read_ground_truth(arguments.ground_truth)
-    except faults.GroundTruthError as error:
-        raise CommandError(str(error)) from None
-    report = faults.score_faults(truth, faults.detections_from(_read_events(arguments.alerts)))
+    if arguments.ground_truth is not None or arguments.alerts is not None:
+        if arguments.ground_truth is None or arguments.alerts is None:
+            raise CommandError("score a finished run with both --ground-truth FILE and --alerts FILE")
+        try:
+            truth = faults.read_ground_truth(arguments.ground_truth)
+        except faults.GroundTruthError as error:
+            raise CommandError(str(error)) from None
+        report = faults.score_faults(truth, faults.detections_from(_read_events(arguments.alerts)))
+    else:
+        if arguments.seed is None:
+            raise CommandError("pass --seed N to run the fault suite, or --ground-truth and --alerts")
+        report = _run_fault_suite(arguments)
+    for line in _fault_table(report):
+        print(line)
     for line in faults.format_report(report):
         print(line)
     return 0
+
+
+def _run_fault_suite(arguments: argparse.Namespace) -> faults.FaultReport:
+    if not 2 <= arguments.houses <= 8:
+        raise CommandError(
+            f"--houses {arguments.houses} must be 2..8: one farm, with fault-free control houses"
+        )
+    if arguments.days <= 0:
+        raise CommandError(f"--days {arguments.days} must be positive")
+    kinds = HOUSE_FAULT_KINDS
+    if arguments.kinds:
+        kinds = tuple(kind.strip() for kind in arguments.kinds.split(",") if kind.strip())
+        unknown = sorted(set(kinds) - set(HOUSE_FAULT_KINDS))
+        if unknown:
+            raise CommandError(f"unknown fault kinds {unknown}: use {', '.join(HOUSE_FAULT_KINDS)}")
+
+    farms = (FarmConfig(SUITE_FARM, "suite@example.com", "suite", houses=arguments.houses),)
+    duration = timedelta(days=arguments.days)
+    try:
+        suite, _controls = make_fault_suite(
+            arguments.seed, farms, DEFAULT_START, duration=duration, kinds=kinds, portal_faults=False
+        )
+    except ValueError as error:
+        raise CommandError(f"cannot place the fault suite: {error}; use more --houses or --days") from None
+
+    config = SimulatorConfig(farms=farms, seed=arguments.seed, faults=suite)
+    steps = int(duration / STEP)
+    output = _run(config, steps, 0.0)
+    truth = _ground_truth(output.ground_truth, config, steps)
+    events: list[Alert | FailurePrediction] = [*output.alerts, *output.predictions]
+    print(
+        f"pipeline seed={arguments.seed} steps={steps} houses={arguments.houses} faults={len(truth.faults)} "
+        f"input_messages={output.input_messages} alerts={len(output.alerts)} "
+        f"predictions={len(output.predictions)} scrape_seconds={output.scrape_seconds:.0f} "
+        f"total_seconds={output.total_seconds:.0f} {evaluation_runs.environment_summary()} "
+        f"prefix={output.prefix} files={output.work_dir}"
+    )
+    return faults.score_faults(truth, faults.detections_from(events))
+
+
+def _ground_truth(document: dict[str, Any], config: SimulatorConfig, steps: int) -> faults.GroundTruth:
+    """Turn the simulator's ground truth into the scorer's, keeping the house faults."""
+    start = datetime.fromisoformat(str(document["start"]))
+    end = start + steps * STEP
+    entries = [entry for entry in document["faults"] if entry.get("category") == "house"]
+    return faults.GroundTruth(
+        faults=[
+            faults.Fault(
+                fault_id=str(entry["fault_id"]),
+                kind=str(entry["kind"]),
+                farm_id=str(entry["farm_id"]),
+                house_number=int(entry["house"]),
+                start=datetime.fromisoformat(entry["start"]),
+                end=min(datetime.fromisoformat(entry["end"]), end) if entry.get("end") else end,
+            )
+            for entry in entries
+        ],
+        houses=[(farm.farm_id, number) for farm in config.farms for number in range(1, farm.houses + 1)],
+        start=start,
+        end=end,
+    )
+
+
+def _fault_table(report: faults.FaultReport) -> list[str]:
+    def minutes(seconds: float | None) -> str:
+        return "n/a" if seconds is None else f"{seconds / 60:.1f}"
+
+    lines = [f"{'kind':<20} {'faults':>6} {'detected':>8} {'recall':>6} {'matched':>7} {'median_min':>10}"]
+    for kind in report.kinds:
+        lines.append(
+            f"{kind.kind:<20} {kind.faults:>6} {kind.detected:>8} {kind.recall:>6.3f} "
+            f"{kind.matched_detections:>7} {minutes(kind.median_seconds_to_detect):>10}"
+        )
+    rate = report.false_alarms_per_house_week
+    lines.append(
+        f"{'overall':<20} {sum(k.faults for k in report.kinds):>6} "
+        f"{sum(k.detected for k in report.kinds):>8} {report.recall:>6.3f} "
+        f"{report.detections:>7} {minutes(report.median_seconds_to_detect):>10}"
+    )
+    lines.append(
+        f"precision={report.precision:.3f} detections={report.detections} "
+        f"false_alarms_per_house_week={'n/a' if rate is None else f'{rate:.3f}'}"
+    )
+    return lines

@@ -1,8 +1,8 @@
 """Provisioned Grafana dashboards: structure, and every panel's SQL run on both database lanes.
 
 Grafana is not installed here, so the test expands the macros and template variables the way the
-PostgreSQL datasource does ($__timeFilter as BETWEEN, multi-value variables as quoted lists) and
-runs each query against a migrated database that contains the seeded farm dataset. PromQL panels are
+PostgreSQL datasource does: $__timeFilter becomes BETWEEN, a multi-value variable a quoted list.
+Each query then runs against a migrated database that contains the seeded farm dataset. PromQL panels are
 checked by promtool as recording rules.
 """
 

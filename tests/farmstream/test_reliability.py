@@ -29,6 +29,7 @@ def test_kill_sink_loses_nothing(
     assert result.error is None, f"{result.error} (logs in {result.log_dir})"
     names = [check.name for check in result.figures.checks]
     assert names == [
+        "pipeline recovered",
         "readings stored once",
         "no reading missing",
         "house-steps scraped",
