@@ -25,9 +25,6 @@ from api.app import create_app
 from api.config import ApiSettings
 from migrations import apply_migrations
 from tests.api.api_dataset import Dataset, seed_dataset
-from tests.pglite_fixture import timescale_database_url
-
-__all__ = ["timescale_database_url"]
 
 LANES = ("postgres", "timescaledb")
 

@@ -13,9 +13,6 @@ from psycopg import sql
 
 from migrations import apply_migrations
 from tests.api.api_dataset import Dataset, seed_dataset
-from tests.pglite_fixture import timescale_database_url
-
-__all__ = ["timescale_database_url"]
 
 
 @dataclass(frozen=True)

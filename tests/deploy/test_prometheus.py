@@ -50,6 +50,11 @@ def test_scrape_config_passes_promtool_check() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_compose_scrape_config_passes_promtool_check() -> None:
+    result = _promtool("check", "config", str(PROMETHEUS_DIR / "prometheus.compose.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_scrape_config_targets_every_component() -> None:
     config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
     targets = {

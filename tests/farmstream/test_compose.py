@@ -185,6 +185,27 @@ def test_prometheus_targets_exposed_ports() -> None:
     assert target_ports <= exposed
 
 
+def test_compose_prometheus_targets_services() -> None:
+    command = SERVICES["prometheus"]["command"]
+    assert "--config.file=/etc/prometheus/prometheus.compose.yml" in command
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.compose.yml").read_text())
+
+    targets = [
+        target
+        for job in config["scrape_configs"]
+        for static in job.get("static_configs", [])
+        for target in static["targets"]
+    ]
+
+    assert targets, "prometheus.compose.yml names no target"
+    for target in targets:
+        host, port = target.rsplit(":", 1)
+        assert host in FARMSTREAM_SERVICES, f"{target}: {host} is not a farmstream service"
+        assert int(port) in _container_ports(FARMSTREAM_SERVICES[host]), (
+            f"{target}: port not exposed by {host}"
+        )
+
+
 def test_mounted_deploy_files_exist() -> None:
     mounts = [
         volume.split(":")[0]

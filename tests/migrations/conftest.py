@@ -10,9 +10,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.pglite_fixture import timescale_database_url
-
-__all__ = ["fresh_database_url", "timescale_database_url"]
+__all__ = ["fresh_database_url"]
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ import psycopg
 import pytest
 
 from migrations import apply_migrations
-from tests.pglite_fixture import timescale_database_url
 
-__all__ = ["migrated_database_url", "timescale_database_url"]
+__all__ = ["migrated_database_url"]
 
 
 @pytest.fixture(scope="session")

@@ -67,6 +67,52 @@ def test_temperature_judged_by_flock_age() -> None:
     assert alerts[0].expected == pytest.approx(31.5)
 
 
+def _tunnel_house(inside: float, outside: float, steps: int = 6) -> list[Output]:
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(steps):
+        outputs += processor.process(make_reading("temperature.outside", outside, _at(step)))
+        outputs += processor.process(make_reading("temperature.average", inside, _at(step), target=22.1))
+    return outputs
+
+
+def test_tunnel_house_near_outside_quiet() -> None:
+    # Outside 24.6 °C: tunnel ventilation cannot hold 22.1 °C, so 25.6 °C is the controller coping.
+    assert _alerts(_tunnel_house(25.6, 24.6), "temperature_off_target") == []
+
+
+def test_hot_house_far_above_outside() -> None:
+    # Failing fans: the house climbs far above what the outside air allows.
+    opened = _alerts(_tunnel_house(31.0, 24.6), "temperature_off_target", "open")
+    assert len(opened) == 1
+    assert opened[0].expected == pytest.approx(26.6)
+    assert opened[0].evidence["outside"] == pytest.approx(24.6)
+
+
+def test_cold_house_judged_against_target() -> None:
+    # Too cold stays against the target, however cold the outside air is.
+    opened = _alerts(_tunnel_house(18.0, 5.0), "temperature_off_target", "open")
+    assert len(opened) == 1
+    assert opened[0].expected == pytest.approx(22.1)
+
+
+def test_drifting_probe_flags_against_average() -> None:
+    processor = Processor()
+    outputs: list[Output] = []
+    rng = random.Random(5)
+    for step in range(500):
+        swing = 2.0 * math.sin(2 * math.pi * step / 288)
+        average = 24.0 + swing + rng.gauss(0, 0.1)
+        drift = 0.1 * max(0, step - 300) / 12
+        outputs += processor.process(make_reading("temperature.average", average, _at(step)))
+        probe = average + 0.3 + rng.gauss(0, 0.15) + drift
+        outputs += processor.process(make_reading("temperature.sensor_3", probe, _at(step)))
+    opened = _alerts(outputs, "anomaly", "open")
+    assert [alert.subject for alert in opened] == ["temperature.sensor_3"]
+    # Drifting 0.1 °C/h from step 300, the probe is caught within 10 hours, at about 1 °C.
+    assert opened[0].event_time <= _at(300 + 10 * 12)
+
+
 def test_static_pressure_against_target() -> None:
     processor = Processor()
     outputs: list[Output] = []
