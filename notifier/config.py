@@ -72,8 +72,13 @@ class NotifierSettings(BaseSettings):
     notifier_group_id: str = Field(
         default="farmstream-notifier", min_length=1, description="Kafka consumer group of the notifier."
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Address the metrics server binds; 0.0.0.0 in a container so Prometheus can reach it.",
+    )
     notifier_metrics_port: int = Field(
-        default=9104, ge=0, le=65535, description="Prometheus port on 127.0.0.1; 0 turns it off."
+        default=9104, ge=0, le=65535, description="Prometheus port on metrics_host; 0 turns it off."
     )
     notifier_retry_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="How often the retry queue looks for due deliveries."

@@ -45,6 +45,11 @@ class ScraperSettings(BaseSettings):
     topic_prefix: str = DEFAULT_PREFIX
     producer_linger_ms: int = Field(default=50, ge=0, le=5000, description="Kafka producer batching delay.")
     flush_timeout_seconds: float = Field(default=30.0, gt=0, description="Wait for deliveries at cycle end.")
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Address the metrics server binds; 0.0.0.0 in a container so Prometheus can reach it.",
+    )
     scraper_metrics_port: int = Field(
         default=9101, ge=0, le=65535, description="Prometheus port; 0 disables."
     )

@@ -55,4 +55,9 @@ class SinkSettings(BaseSettings):
     retain_days: int = Field(
         default=365, ge=1, le=36500, description="Drop raw readings older than this many days."
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Address the metrics server binds; 0.0.0.0 in a container so Prometheus can reach it.",
+    )
     sink_metrics_port: int = Field(default=9103, ge=0, le=65535, description="0 disables the metrics server.")

@@ -59,6 +59,6 @@ class SinkMetrics:
         )
 
 
-def start_metrics_server(port: int, registry: CollectorRegistry = REGISTRY) -> None:
-    """Serve the registry on 127.0.0.1:port for Prometheus."""
-    start_http_server(port, addr="127.0.0.1", registry=registry)
+def start_metrics_server(port: int, registry: CollectorRegistry = REGISTRY, host: str = "127.0.0.1") -> None:
+    """Serve the registry on host:port for Prometheus."""
+    start_http_server(port, addr=host, registry=registry)

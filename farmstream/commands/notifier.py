@@ -52,14 +52,15 @@ def _run(arguments: argparse.Namespace) -> int:
     metrics = NotifierMetrics()
     if settings.notifier_metrics_port:
         try:
-            start_metrics_server(settings.notifier_metrics_port)
+            start_metrics_server(settings.notifier_metrics_port, host=settings.metrics_host)
         except OSError as error:
             raise CommandError(
-                f"cannot serve metrics on 127.0.0.1:{settings.notifier_metrics_port}: {error.strerror}:"
-                " set FARMSTREAM_NOTIFIER_METRICS_PORT to a free port, or 0 to turn metrics off"
+                f"cannot serve metrics on {settings.metrics_host}:{settings.notifier_metrics_port}: "
+                f"{error.strerror}: set FARMSTREAM_NOTIFIER_METRICS_PORT to a free port, or 0 to turn metrics off"
             ) from None
         logger.info(
-            "metrics served", extra={"address": f"http://127.0.0.1:{settings.notifier_metrics_port}/"}
+            "metrics served",
+            extra={"address": f"http://{settings.metrics_host}:{settings.notifier_metrics_port}/"},
         )
 
     stop = threading.Event()

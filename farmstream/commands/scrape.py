@@ -50,11 +50,11 @@ def _run(arguments: argparse.Namespace) -> int:
     metrics = ScraperMetrics(registry)
     if settings.scraper_metrics_port:
         try:
-            start_http_server(settings.scraper_metrics_port, addr="127.0.0.1", registry=registry)
+            start_http_server(settings.scraper_metrics_port, addr=settings.metrics_host, registry=registry)
         except OSError as error:
             raise CommandError(
-                f"cannot serve metrics on 127.0.0.1:{settings.scraper_metrics_port}: {error.strerror}; "
-                "set FARMSTREAM_SCRAPER_METRICS_PORT to a free port or 0"
+                f"cannot serve metrics on {settings.metrics_host}:{settings.scraper_metrics_port}: "
+                f"{error.strerror}; set FARMSTREAM_SCRAPER_METRICS_PORT to a free port or 0"
             ) from error
 
     publisher = EventPublisher.connect(

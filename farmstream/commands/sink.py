@@ -69,7 +69,7 @@ def _run(arguments: argparse.Namespace) -> int:
 
     metrics = SinkMetrics(REGISTRY)
     if settings.sink_metrics_port:
-        start_metrics_server(settings.sink_metrics_port)
+        start_metrics_server(settings.sink_metrics_port, host=settings.metrics_host)
     service = build_sink(settings, kinds, metrics)
     # Start-up objects (modules, settings, clients) live as long as the process, so garbage
     # collections need not scan them again for every batch.
