@@ -56,7 +56,8 @@ def _run(arguments: argparse.Namespace) -> int:
         except OSError as error:
             raise CommandError(
                 f"cannot serve metrics on {settings.metrics_host}:{settings.notifier_metrics_port}: "
-                f"{error.strerror}: set FARMSTREAM_NOTIFIER_METRICS_PORT to a free port, or 0 to turn metrics off"
+                f"{error.strerror}: set FARMSTREAM_NOTIFIER_METRICS_PORT to a free port, "
+                "or 0 to turn metrics off"
             ) from None
         logger.info(
             "metrics served",
