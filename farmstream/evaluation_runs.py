@@ -36,7 +36,7 @@ from producers.config import ScraperSettings
 from producers.metrics import ScraperMetrics
 from producers.publisher import EventPublisher
 from producers.scraper import Scraper
-from schemas.events import Alert, FailurePrediction
+from schemas.events import Alert, DeadLetter, FailurePrediction, HouseStatus, Reading, ScrapeLog
 from schemas.topics import ALERTS, PREDICTIONS, READINGS, SCRAPE_LOG, topic_name
 from simulator.config import STEP, SimulatorConfig
 from simulator.server import RunningSimulator
@@ -173,6 +173,18 @@ class AgentsWorker:
         ends = kafka_io.end_offsets(self.bootstrap, topics)
         return sum(sum(partitions.values()) for partitions in ends.values())
 
+    def wait_for(self, messages: int) -> None:
+        """Wait until the worker has handled at least ``messages`` input messages."""
+        deadline = time.monotonic() + STALL_TIMEOUT_SECONDS
+        while (self.handled() or 0) < messages:
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise EvaluationRunError(
+                    f"the agents worker did not reach {messages} input messages within "
+                    f"{STALL_TIMEOUT_SECONDS:.0f} s: see {self.log_path}"
+                )
+            time.sleep(0.01)
+
     def wait_until_caught_up(self, progress: _Progress, steps: int) -> int:
         """Wait until the worker has handled every input message, and return their number."""
         total = self.input_messages()
@@ -225,6 +237,28 @@ class AgentsWorker:
             )
 
 
+class _CountingPublisher:
+    """The scraper's publisher, counting the messages that go to the agents' input topics."""
+
+    def __init__(self, publisher: EventPublisher) -> None:
+        self.publisher = publisher
+        self.inputs = 0
+
+    def reading(self, event: Reading | HouseStatus) -> None:
+        self.publisher.reading(event)
+        self.inputs += 1
+
+    def scrape_log(self, event: ScrapeLog) -> None:
+        self.publisher.scrape_log(event)
+        self.inputs += 1
+
+    def dead_letter(self, event: DeadLetter) -> None:
+        self.publisher.dead_letter(event)
+
+    def flush(self) -> int:
+        return self.publisher.flush()
+
+
 @contextmanager
 def _stop_on_sigterm() -> Iterator[None]:
     """Turn SIGTERM into KeyboardInterrupt, so that both unwind through the same cleanup."""
@@ -245,11 +279,17 @@ def run_pipeline(
     bootstrap: str,
     *,
     step_seconds: float = 0.0,
+    max_lag_steps: int | None = None,
     work_dir: Path | None = None,
     progress_stream: TextIO = sys.stderr,
     on_started: Callable[[AgentsWorker], None] | None = None,
 ) -> RunOutput:
-    """Scrape ``steps`` simulated steps of ``config`` into a fresh agents worker and return its outputs."""
+    """Scrape ``steps`` simulated steps of ``config`` into a fresh agents worker and return its outputs.
+
+    With ``max_lag_steps`` the scraper waits whenever the worker falls more than that many cycles
+    behind. The agents read scrape logs from their own small topic, so a worker far behind on the
+    readings would see the farm's clock run ahead and report every controller stale.
+    """
     if config.step_seconds is not None:
         raise EvaluationRunError(
             "the evaluation drives the simulator's clock itself: leave step_seconds unset"
@@ -277,7 +317,10 @@ def run_pipeline(
                 backoff_base_seconds=0.0,
             )
             metrics = ScraperMetrics(CollectorRegistry())
-            publisher = EventPublisher.connect(bootstrap, prefix=worker.prefix, metrics=metrics)
+            publisher = _CountingPublisher(
+                EventPublisher.connect(bootstrap, prefix=worker.prefix, metrics=metrics)
+            )
+            published: list[int] = []
             scraper = Scraper(settings, publisher=publisher, metrics=metrics, clock=lambda: simulated[0])
             scraper.refresh_accounts()
             progress = _Progress(progress_stream, steps)
@@ -286,7 +329,13 @@ def run_pipeline(
                 for coordinator in scraper.coordinators.values():
                     coordinator.scrape(f"evaluate-{step}")
                 simulator.advance(1)
-                if (step + 1) % FLUSH_EVERY_CYCLES == 0:
+                published.append(publisher.inputs)
+                if max_lag_steps is not None:
+                    publisher.flush()
+                    if step >= max_lag_steps:
+                        worker.wait_for(published[step - max_lag_steps])
+                    progress.show(step + 1, worker.handled())
+                elif (step + 1) % FLUSH_EVERY_CYCLES == 0:
                     publisher.flush()
                     progress.show(step + 1, worker.handled())
                 if step_seconds > 0:

@@ -486,6 +486,9 @@ class ScenarioRun:
             ]
             if all(count == 0 for count in lagging):
                 time.sleep(3.0)  # deliveries that the notifier is still retrying
+                self.figures.checks.append(
+                    Check("pipeline drained", True, "every consumer committed up to the end of its topic")
+                )
                 return
             time.sleep(1.0)
         behind = [
@@ -493,7 +496,14 @@ class ScenarioRun:
             for item, count in zip(checkpoints, lagging, strict=True)
             if count != 0
         ]
-        self.result.notes.append(f"not drained within {DRAIN_TIMEOUT_SECONDS:.0f} s: {', '.join(behind)}")
+        self.figures.checks.append(
+            Check(
+                "pipeline drained",
+                False,
+                f"not at the end of the topic {DRAIN_TIMEOUT_SECONDS:.0f} s after the scraper stopped: "
+                + ", ".join(behind),
+            )
+        )
 
     def _agents_problem(self, supervisor: Supervisor) -> str | None:
         service = supervisor.services["agents"]

@@ -148,6 +148,8 @@ class AgentsApp:
         async def process(stream: faust.StreamT[bytes]) -> None:
             # Faust acks a batch's events when the next batch is requested, so an offset commit in
             # handle_batch never covers an event that was not processed.
+            # TODO: one worker runs at about 0.02 of a raw aiokafka consumer's rate (target 0.33).
+            # The core alone reaches only about 0.3 of it, so its per-reading cost must fall first.
             batches = cast(Any, stream).take_events(BATCH_SIZE, within=BATCH_WITHIN_SECONDS)
             async for events in batches:
                 await self.handle_batch(

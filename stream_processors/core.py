@@ -38,7 +38,7 @@ InputEvent = Reading | HouseStatus | ScrapeLog
 ANOMALY_RULE = "anomaly"
 # Key suffix under which ControllerState.latest keeps the target a reading carried.
 TARGET_SUFFIX = "#target"
-# Temperature probes; each is judged against the house average when the controller reports one.
+# Temperature probes. Each is judged against the house average when the controller reports one.
 PROBE_PREFIX = "temperature.sensor_"
 
 DEFAULT_POLICIES: dict[str, AlertPolicy] = {
@@ -48,7 +48,9 @@ DEFAULT_POLICIES: dict[str, AlertPolicy] = {
     "temperature_off_target": AlertPolicy(pending_seconds=600, clear_seconds=600),
     "static_pressure_out_of_band": AlertPolicy(pending_seconds=600, clear_seconds=600),
     "co2_over_limit": AlertPolicy(pending_seconds=600, clear_seconds=600),
-    "ammonia_over_limit": AlertPolicy(pending_seconds=600, clear_seconds=600),
+    # The ammonia limit is an exposure limit and night-time minimum ventilation brushes it, so the
+    # level must stay over it for an hour.
+    "ammonia_over_limit": AlertPolicy(pending_seconds=3600, clear_seconds=600),
     "water_to_feed_ratio": AlertPolicy(pending_seconds=1800, clear_seconds=1800),
     "water_at_night": AlertPolicy(pending_seconds=1200, clear_seconds=1800),
     "sensor_out_of_range": AlertPolicy(pending_seconds=0, clear_seconds=600),
@@ -229,9 +231,17 @@ class Processor:
         if detector is None:
             return []
         # A reading with a target is judged as its residual, so the flock's age is built in. A probe
-        # is judged against the house average, so a drifting probe stands out from the daily swing.
+        # is judged against the house average, so a drifting probe shows through the daily swing.
         reference = reading.target if signal in ("temperature", "humidity", "pressure") else None
+        outside = self._recent(controller, "temperature.outside", at)
+        if reference is not None and reading.parameter == "temperature.average" and reading.value > reference:
+            # Above its target the house follows the outside air, so the residual counts only what
+            # exceeds both; cool pads taking it below the outside air are not an anomaly either.
+            warm = reference if outside is None else max(reference, outside)
+            reference = reading.value - max(0.0, reading.value - warm)
         if reference is None and reading.parameter.startswith(PROBE_PREFIX):
+            if outside is not None and abs(reading.value - outside) < 0.05:
+                return []  # the outside probe: weather, judged by no detector
             reference = self._recent(controller, "temperature.average", at)
         x = reading.value - reference if reference is not None else reading.value
         score = detector.update(x, at.timestamp(), adapt_after=self.config.adapt_after_points)

@@ -38,6 +38,9 @@ class RuleLimits:
     # Ventilation brings in outside air, so even tunnel ventilation at full level leaves the house
     # this much above the outside temperature (bird heat), unless cool pads run.
     tunnel_margin: float = 2.0
+    # The controller holds the house up to its tunnel set point (target + 2 to 3 °C on a Rotem
+    # Platinum) before it ventilates harder, so too hot counts from there.
+    tunnel_differential: float = 2.0
     pressure_warning_delta: float = 12.0
     pressure_critical_delta: float = 20.0
     pressure_band: tuple[float, float] = (8.0, 40.0)
@@ -69,10 +72,11 @@ def target_for_age(growth_day: int) -> float:
 
 
 def hot_reference(target: float, outside: float | None, limits: RuleLimits) -> float:
-    """Return the lowest temperature ventilation can hold: the target, or outside air plus the margin."""
+    """Return the temperature above which a house is hot: its tunnel set point or outside air + margin."""
+    tunnel_set_point = target + limits.tunnel_differential
     if outside is None:
-        return target
-    return max(target, outside + limits.tunnel_margin)
+        return tunnel_set_point
+    return max(tunnel_set_point, outside + limits.tunnel_margin)
 
 
 def temperature_off_target(
@@ -87,18 +91,19 @@ def temperature_off_target(
     """
     reference = hot_reference(target, outside, limits) if value > target else target
     delta = value - reference
-    if abs(delta) < limits.temperature_warning_delta:
+    # A house between its target and the hot reference is neither too cold nor too hot.
+    if abs(delta) < limits.temperature_warning_delta or (value > target and delta < 0):
         return Condition(active=False, value=value, expected=reference)
     severity: Severity = "critical" if abs(delta) >= limits.temperature_critical_delta else "warning"
     direction = "above" if delta > 0 else "below"
     evidence: dict[str, float] = {"delta": round(delta, 2), "target": round(target, 2)}
     if outside is not None:
         evidence["outside"] = round(outside, 2)
-    what = "target" if reference == target else "outside air plus the ventilation margin"
+    reference_name = "target" if reference == target else "outside air plus the ventilation margin"
     return Condition(
         active=True,
         severity=severity,
-        title=f"Temperature {abs(delta):.1f} °C {direction} {what}",
+        title=f"Temperature {abs(delta):.1f} °C {direction} {reference_name}",
         message=f"house temperature {value:.1f} °C, target {target:.1f} °C"
         + (f", outside {outside:.1f} °C" if outside is not None else ""),
         value=value,

@@ -72,6 +72,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="Real seconds to wait between scrape cycles (default 0: as fast as the pipeline goes).",
     )
     pipeline.add_argument("--start-row", type=int, default=0, help="First row of the series to replay.")
+    pipeline.add_argument(
+        "--max-lag-steps",
+        type=int,
+        default=None,
+        help="Pause the scraper while the agents are more than N cycles behind (default: no limit).",
+    )
     pipeline.set_defaults(func=_nab)
 
     suite = actions.add_parser("faults", help="Recall, precision and time to detect over injected faults.")
@@ -81,6 +87,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     suite.add_argument(
         "--houses", type=int, default=8, help="Houses of the one simulated farm, 2 to 8 (default 8)."
+    )
+    suite.add_argument(
+        "--max-lag-steps",
+        type=int,
+        default=0,
+        help="Pause the scraper while the agents are more than N cycles behind (default 0), so that "
+        "scrape logs cannot run ahead of the readings and make controllers look stale.",
     )
     suite.add_argument(
         "--kinds",
@@ -154,7 +167,7 @@ def _run_nab_pipeline(arguments: argparse.Namespace, row_count: int) -> list[int
         replay=ReplaySpec(arguments.data.resolve(), NAB_FARM, house=1, start_row=arguments.start_row),
     )
     steps = row_count - arguments.start_row
-    output = _run(config, steps, arguments.step_seconds)
+    output = _run(config, steps, arguments.step_seconds, arguments.max_lag_steps)
     replay_map = output.ground_truth.get("replay")
     if not replay_map or int(replay_map["rows"]) != row_count:
         raise CommandError("the simulator's replay mapping does not match the series: rows differ")
@@ -168,10 +181,16 @@ def _run_nab_pipeline(arguments: argparse.Namespace, row_count: int) -> list[int
     return rows
 
 
-def _run(config: SimulatorConfig, steps: int, step_seconds: float) -> evaluation_runs.RunOutput:
+def _run(
+    config: SimulatorConfig, steps: int, step_seconds: float, max_lag_steps: int | None
+) -> evaluation_runs.RunOutput:
+    if max_lag_steps is not None and max_lag_steps < 0:
+        raise CommandError(f"--max-lag-steps {max_lag_steps} must be 0 or more")
     bootstrap = AgentSettings().kafka_bootstrap
     try:
-        return evaluation_runs.run_pipeline(config, steps, bootstrap, step_seconds=step_seconds)
+        return evaluation_runs.run_pipeline(
+            config, steps, bootstrap, step_seconds=step_seconds, max_lag_steps=max_lag_steps
+        )
     except evaluation_runs.EvaluationRunError as error:
         raise CommandError(str(error)) from None
     except SimulatorConfigError as error:
@@ -263,7 +282,7 @@ def _run_fault_suite(arguments: argparse.Namespace) -> faults.FaultReport:
 
     config = SimulatorConfig(farms=farms, seed=arguments.seed, faults=suite)
     steps = int(duration / STEP)
-    output = _run(config, steps, 0.0)
+    output = _run(config, steps, 0.0, arguments.max_lag_steps)
     truth = _ground_truth(output.ground_truth, config, steps)
     events: list[Alert | FailurePrediction] = [*output.alerts, *output.predictions]
     print(

@@ -8,19 +8,41 @@ from stream_processors.detectors.device import DeviceStateDetector
 from stream_processors.detectors.level import RobustLevelDetector
 
 # Smallest spread per signal kind, in the canonical unit: below it noise is not worth an alert.
-MIN_SPREAD = {"temperature": 0.2, "humidity": 1.0, "pressure": 1.0, "gas": 50.0}
+# Humidity and gases have no detector: they follow the ventilation level, hence the weather, and
+# the welfare-limit rules and the ventilation advice judge them.
+# TODO: a detector conditioned on the ventilation level could model them without false alarms.
+MIN_SPREAD = {"temperature": 0.2, "pressure": 1.0}
+
+
+# Weather and values derived from it: a hot afternoon or a windy night is not a fault of the house.
+WEATHER_PARAMETERS = frozenset(
+    {
+        "temperature.outside",
+        "temperature.wind_chill",
+        "temperature.tunnel",
+        "humidity.outside",
+        "wind.speed",
+        "wind.direction",
+    }
+)
+# Devices the controller switches with the weather; their faults show in temperature and pressure.
+WEATHER_DRIVEN_DEVICES = ("heaters", "tunnel_fans", "exhaust_fans", "stir_fans", "cooling_pad", "foggers")
 
 
 def detector_for(signal: str, parameter: str) -> Detector | None:
     """Return a new detector for a parameter's signal kind, or None for signals left to the rules."""
+    if parameter in WEATHER_PARAMETERS:
+        return None
     if signal in MIN_SPREAD:
         return RobustLevelDetector(min_spread=MIN_SPREAD[signal])
     if signal == "counter" and parameter.endswith(".daily"):
-        return CounterRateDetector()
+        # 8 spreads: the dark hours of the light program take the rate to about 6 spreads below the median.
+        return CounterRateDetector(threshold=8.0)
     if signal == "counter":
         return RobustLevelDetector(min_spread=1.0)
     if signal == "device_state" and parameter.endswith(".running"):
-        return DeviceStateDetector()
+        device = parameter.split(".")[1]
+        return None if device in WEATHER_DRIVEN_DEVICES else DeviceStateDetector()
     return None
 
 

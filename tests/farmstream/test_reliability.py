@@ -30,6 +30,7 @@ def test_kill_sink_loses_nothing(
     names = [check.name for check in result.figures.checks]
     assert names == [
         "pipeline recovered",
+        "pipeline drained",
         "readings stored once",
         "no reading missing",
         "house-steps scraped",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from stream_processors.core import Output, Processor
 
 
 def simulator_config(seed: int, faults: tuple[FaultSpec, ...] = ()) -> SimulatorConfig:
-    """Return the default four-farm configuration with a clock that moves only when told."""
+    """Return the default four-farm configuration with a clock that moves only on ``Portal.advance``."""
     return default_config(seed=seed, faults=faults, advance_on_scrape=False)
 
 
@@ -121,8 +121,3 @@ class SimulatorFeed:
 def step_of(config: SimulatorConfig, instant: datetime) -> int:
     """Return the simulator step at a UTC instant."""
     return round((instant.astimezone(UTC) - config.start) / STEP)
-
-
-def with_faults(config: SimulatorConfig, faults: tuple[FaultSpec, ...]) -> SimulatorConfig:
-    """Return the configuration with these faults injected."""
-    return replace(config, faults=faults)

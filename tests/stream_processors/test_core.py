@@ -48,7 +48,8 @@ def test_co2_limits_warning_then_critical() -> None:
 def test_ammonia_over_limit_opens() -> None:
     processor = Processor()
     outputs: list[Output] = []
-    for step in range(4):
+    # Ammonia must stay over its limit for an hour (12 readings) before the alert opens.
+    for step in range(14):
         outputs += processor.process(make_reading("ammonia", 26.0, _at(step), unit="ppm"))
     alerts = _alerts(outputs, "ammonia_over_limit", "open")
     assert len(alerts) == 1

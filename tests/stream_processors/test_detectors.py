@@ -114,8 +114,15 @@ def test_flagged_points_not_learned(kind: str) -> None:
 def test_detector_for_every_signal() -> None:
     assert isinstance(detector_for("temperature", "temperature.average"), RobustLevelDetector)
     assert isinstance(detector_for("counter", "water.daily"), CounterRateDetector)
-    assert isinstance(detector_for("device_state", "device.heaters.running"), DeviceStateDetector)
+    assert isinstance(detector_for("device_state", "device.feeding.running"), DeviceStateDetector)
     assert detector_for("position", "inlet.position_1") is None
+
+
+def test_weather_has_no_detector() -> None:
+    assert detector_for("temperature", "temperature.outside") is None
+    assert detector_for("temperature", "temperature.wind_chill") is None
+    assert detector_for("device_state", "device.tunnel_fans.running") is None
+    assert detector_for("device_state", "device.heaters.running") is None
 
 
 def test_level_shift_flagged() -> None:
