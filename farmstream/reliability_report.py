@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 from farmstream.reliability import ScenarioResult
@@ -48,7 +49,8 @@ def render_report(results: list[ScenarioResult], command: str, cores: int, secon
         "suite is this separate command because it stops the broker and PostgreSQL of its own stack.",
         "",
         f"Last run: `{command}` on a {cores}-core machine, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{seconds / 60:.1f} minutes in all.",
+        f"{seconds / 60:.1f} minutes in all, load average {os.getloadavg()[1]:.1f} over the last 5 minutes "
+        "(other programs on the machine count too).",
         "",
         HEADER,
         "|---" * (HEADER.count("|") - 1) + "|",

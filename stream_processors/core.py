@@ -235,15 +235,16 @@ class Processor:
         reference = reading.target if signal in ("temperature", "humidity", "pressure") else None
         outside = self._recent(controller, "temperature.outside", at)
         if reference is not None and reading.parameter == "temperature.average" and reading.value > reference:
-            # Above its target the house follows the outside air, so the residual counts only what
-            # exceeds both; cool pads taking it below the outside air are not an anomaly either.
-            warm = reference if outside is None else max(reference, outside)
-            reference = reading.value - max(0.0, reading.value - warm)
+            # Above its target the house follows the outside air, so the residual counts only the heat
+            # past the temperature rule's hot reference. Anything between the two is residual 0.
+            hot = rules.hot_reference(reference, outside, self.config.limits)
+            reference = reading.value - max(0.0, reading.value - hot)
         if reference is None and reading.parameter.startswith(PROBE_PREFIX):
             if outside is not None and abs(reading.value - outside) < 0.05:
                 return []  # the outside probe: weather, judged by no detector
             reference = self._recent(controller, "temperature.average", at)
         x = reading.value - reference if reference is not None else reading.value
+
         score = detector.update(x, at.timestamp(), adapt_after=self.config.adapt_after_points)
         key = AlertKey(reading.farm_id, reading.house_number, reading.parameter, ANOMALY_RULE)
         if score < 1.0 and key not in self.state.machines:

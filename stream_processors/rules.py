@@ -38,7 +38,7 @@ class RuleLimits:
     # Ventilation brings in outside air, so even tunnel ventilation at full level leaves the house
     # this much above the outside temperature (bird heat), unless cool pads run.
     tunnel_margin: float = 2.0
-    # The controller holds the house up to its tunnel set point (target + 2 to 3 °C on a Rotem
+    # The controller lets the house reach its tunnel set point (target + 2 to 3 °C on a Rotem
     # Platinum) before it ventilates harder, so too hot counts from there.
     tunnel_differential: float = 2.0
     pressure_warning_delta: float = 12.0

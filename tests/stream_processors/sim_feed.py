@@ -1,8 +1,8 @@
 """Feed the portal simulator's houses through the producers' parser into the processing core, in process.
 
-No HTTP and no Kafka: each step renders the payloads a scrape cycle would fetch (GetSiteControllersInfo
-per farm, then command 0 per connected house), parses them with the producers' parser exactly as the
-scraper does, and hands the readings and house statuses to one :class:`Processor`.
+No HTTP and no Kafka. Each step renders the payloads a scrape cycle would fetch: GetSiteControllersInfo
+per farm, then command 0 per connected house. The producers' parser reads them as the scraper does,
+and the readings and house statuses go to one :class:`Processor`. History commands are not fetched.
 """
 
 from __future__ import annotations

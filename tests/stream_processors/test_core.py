@@ -82,6 +82,16 @@ def test_tunnel_house_near_outside_quiet() -> None:
     assert _alerts(_tunnel_house(25.6, 24.6), "temperature_off_target") == []
 
 
+def test_cooled_house_below_outside_quiet() -> None:
+    # Cool pads hold the house under the outside air: warm, but neither too hot nor too cold.
+    assert _alerts(_tunnel_house(26.7, 28.6), "temperature_off_target") == []
+
+
+def test_night_house_near_tunnel_set_point_quiet() -> None:
+    # 3 °C over target on a cool night is still under the tunnel set point plus the warning band.
+    assert _alerts(_tunnel_house(25.1, 19.9), "temperature_off_target") == []
+
+
 def test_hot_house_far_above_outside() -> None:
     # Failing fans: the house climbs far above what the outside air allows.
     opened = _alerts(_tunnel_house(31.0, 24.6), "temperature_off_target", "open")
