@@ -7,9 +7,11 @@ time-ordered resources add ``next_cursor``, which is null on the last page.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from api.validation import NoControl, NoControlExceptLayout
 
 Bucket = Literal["raw", "5m", "1h", "1d"]
 AlertStateFilter = Literal["open", "resolved"]
@@ -163,8 +165,9 @@ class AlertActionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    actor: str | None = Field(default=None, min_length=1, max_length=200)
-    note: str | None = Field(default=None, max_length=2000)
+    actor: Annotated[str | None, Field(default=None, min_length=1, max_length=200), NoControl]
+    # A note may span lines, so tab, newline and carriage return are allowed in it.
+    note: Annotated[str | None, Field(default=None, max_length=2000), NoControlExceptLayout]
 
 
 class PredictionPublic(_Public):

@@ -10,13 +10,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from datetime import datetime
 from typing import TypeVar
 
 from api.exceptions import invalid_parameter
+from api.validation import has_control_character
 
 RowT = TypeVar("RowT")
 Keyset = tuple[datetime, str] | tuple[datetime, str, str]
+
+_INVALID = "invalid cursor: pass next_cursor of the previous page unchanged"
 
 
 def encode_cursor(kind: str, key: Keyset) -> str:
@@ -27,7 +31,7 @@ def encode_cursor(kind: str, key: Keyset) -> str:
 
 
 def _decode(cursor: str, kind: str, id_count: int) -> tuple[datetime, list[str]]:
-    invalid = "invalid cursor: pass next_cursor of the previous page unchanged"
+    invalid = _INVALID
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -36,7 +40,7 @@ def _decode(cursor: str, kind: str, id_count: int) -> tuple[datetime, list[str]]
     if not (
         isinstance(payload, list)
         and len(payload) == 2 + id_count
-        and all(isinstance(item, str) for item in payload)
+        and all(isinstance(item, str) and not has_control_character(item) for item in payload)
     ):
         raise invalid_parameter("cursor", invalid, cursor)
     if payload[0] != kind:
@@ -53,9 +57,16 @@ def _decode(cursor: str, kind: str, id_count: int) -> tuple[datetime, list[str]]
 
 
 def decode_event_cursor(cursor: str, kind: str) -> tuple[datetime, str]:
-    """Return the (time, id) sort key inside a cursor of a kind, or raise a 422 error on ``cursor``."""
+    """Return the (time, id) sort key inside a cursor of a kind, or raise a 422 error on ``cursor``.
+
+    Alert and event ids are UUID columns, so an id that is not a UUID is rejected here.
+    """
     moment, ids = _decode(cursor, kind, 1)
-    return moment, ids[0]
+    try:
+        event_id = str(uuid.UUID(ids[0]))
+    except ValueError:
+        raise invalid_parameter("cursor", _INVALID, cursor) from None
+    return moment, event_id
 
 
 def decode_reading_cursor(cursor: str, kind: str) -> tuple[datetime, str, str]:

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+import psycopg
 from pydantic import ValidationError
 
 from farmstream.logging_setup import configure_logging
@@ -70,7 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
     if arguments.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        parser.error(f"invalid --log-level {arguments.log_level!r}: use DEBUG, INFO, WARNING or ERROR")
+        parser.error(
+            f"invalid log level {arguments.log_level!r} (from --log-level or FARMSTREAM_LOG_LEVEL): "
+            "use DEBUG, INFO, WARNING or ERROR"
+        )
     configure_logging(arguments.log_level)
     try:
         status: int = arguments.func(arguments)
@@ -80,6 +84,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"farmstream: {error}", file=sys.stderr)
         return 1
+    except psycopg.ProgrammingError as error:
+        # An unparseable connection string; the message never contains the password.
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"farmstream: invalid FARMSTREAM_DATABASE_URL: {first_line}", file=sys.stderr)
+        return 2
+    except psycopg.OperationalError as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(
+            f"farmstream: database unreachable: {first_line}. Check FARMSTREAM_DATABASE_URL and that "
+            "PostgreSQL runs (farmstream stack status).",
+            file=sys.stderr,
+        )
+        return 1
+    except BrokenPipeError:
+        # The reader of our output went away (for example `farmstream apikey list | head`).
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         return 130
     return status

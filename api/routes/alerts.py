@@ -32,6 +32,7 @@ from api.models import (
 from api.pagination import decode_event_cursor, encode_cursor, split_page
 from api.queries import alerts as queries
 from api.queries.alerts import AlertsFilter
+from api.validation import CursorQuery, FarmQuery
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def get_alerts_filter(
     principal: PrincipalDep,
     state: Annotated[AlertStateFilter | None, Query(description="open or resolved.")] = None,
     severity: Annotated[SeverityFilter | None, Query(description="info, warning or critical.")] = None,
-    farm_id: Annotated[str | None, Query(description="Only this farm.")] = None,
+    farm_id: FarmQuery = None,
     house_number: Annotated[int | None, Query(ge=1, description="Only this house.")] = None,
     start: Annotated[
         AwareDatetime | None, Query(alias="from", description="Opened at or after this time.")
@@ -70,7 +71,7 @@ async def list_alerts(
     connection: ConnectionDep,
     query: AlertsFilterDep,
     limit: PageLimitDep,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    cursor: CursorQuery = None,
 ) -> AlertsPage:
     """Return alerts, newest opened first, one page at a time."""
     before = decode_event_cursor(cursor, "alerts") if cursor is not None else None

@@ -10,6 +10,7 @@ from api.deps import ConnectionDep, PrincipalDep, farms_in_scope
 from api.exceptions import CONTROLLER_NOT_FOUND, NotFound
 from api.models import ControllerPublic, ControllersPublic, ErrorPublic
 from api.queries import farms as queries
+from api.validation import ControllerPath, FarmQuery
 
 router = APIRouter(prefix="/controllers", tags=["controllers"])
 
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/controllers", tags=["controllers"])
 async def list_controllers(
     connection: ConnectionDep,
     principal: PrincipalDep,
-    farm_id: Annotated[str | None, Query(description="Only controllers of this farm.")] = None,
+    farm_id: FarmQuery = None,
     house_number: Annotated[int | None, Query(ge=1, description="Only the controller of this house.")] = None,
 ) -> ControllersPublic:
     """Return the controllers of the key's farms, optionally of one farm and house."""
@@ -28,7 +29,7 @@ async def list_controllers(
 
 @router.get("/{controller_id:path}", summary="Get one controller", responses={404: {"model": ErrorPublic}})
 async def get_controller(
-    controller_id: str, connection: ConnectionDep, principal: PrincipalDep
+    controller_id: ControllerPath, connection: ConnectionDep, principal: PrincipalDep
 ) -> ControllerPublic:
     """Return one controller by id (``<farm_id>/house-<n>``, slash included)."""
     row = await queries.get_controller(connection, controller_id)

@@ -8,6 +8,7 @@ from api.deps import ConnectionDep, PrincipalDep
 from api.exceptions import FARM_NOT_FOUND, NotFound
 from api.models import ErrorPublic, FarmPublic, FarmsPublic
 from api.queries import farms as queries
+from api.validation import FarmPath
 
 router = APIRouter(prefix="/farms", tags=["farms"])
 
@@ -20,7 +21,7 @@ async def list_farms(connection: ConnectionDep, principal: PrincipalDep) -> Farm
 
 
 @router.get("/{farm_id}", summary="Get one farm", responses={404: {"model": ErrorPublic}})
-async def get_farm(farm_id: str, connection: ConnectionDep, principal: PrincipalDep) -> FarmPublic:
+async def get_farm(farm_id: FarmPath, connection: ConnectionDep, principal: PrincipalDep) -> FarmPublic:
     """Return one farm; a farm outside the key's scope is reported as not found."""
     row = await queries.get_farm(connection, farm_id) if principal.allows(farm_id) else None
     if row is None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from api.deps import ConnectionDep, PrincipalDep, farms_in_scope
 from api.exceptions import HOUSE_NOT_FOUND, NotFound
 from api.models import ErrorPublic, HousePublic, HousesPublic
 from api.queries import farms as queries
+from api.validation import FarmPath, FarmQuery
 
 router = APIRouter(tags=["houses"])
 
@@ -18,7 +19,7 @@ router = APIRouter(tags=["houses"])
 async def list_houses(
     connection: ConnectionDep,
     principal: PrincipalDep,
-    farm_id: Annotated[str | None, Query(description="Only houses of this farm.")] = None,
+    farm_id: FarmQuery = None,
 ) -> HousesPublic:
     """Return the houses of one farm, or of every farm in the key's scope."""
     rows = await queries.list_houses(connection, farms_in_scope(principal, farm_id))
@@ -29,7 +30,7 @@ async def list_houses(
     "/farms/{farm_id}/houses/{house_number}", summary="Get one house", responses={404: {"model": ErrorPublic}}
 )
 async def get_house(
-    farm_id: str,
+    farm_id: FarmPath,
     house_number: Annotated[int, Path(ge=1)],
     connection: ConnectionDep,
     principal: PrincipalDep,

@@ -18,14 +18,13 @@ from api.models import (
 )
 from api.pagination import decode_event_cursor, encode_cursor, split_page
 from api.queries.events import PREDICTION_COLUMNS, RECOMMENDATION_COLUMNS, EventsFilter, fetch_events
+from api.validation import CursorQuery, FarmQuery
 
 router = APIRouter(tags=["predictions"])
 
-FarmQuery = Annotated[str | None, Query(description="Only this farm.")]
 HouseQuery = Annotated[int | None, Query(ge=1, description="Only this house.")]
 StartQuery = Annotated[AwareDatetime | None, Query(alias="from", description="Created at or later.")]
 EndQuery = Annotated[AwareDatetime | None, Query(alias="to", description="Created before this time.")]
-CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page.")]
 
 
 def _check_range(start: AwareDatetime | None, end: AwareDatetime | None) -> None:

@@ -22,6 +22,7 @@ from api.queries import farms as farm_queries
 from api.queries import readings as queries
 from api.queries.readings import ReadingsFilter
 from api.responses import model_response
+from api.validation import ControllerQuery, CursorQuery, FarmPath, FarmQuery, ParameterName
 
 router = APIRouter(tags=["readings"])
 
@@ -43,11 +44,12 @@ def get_readings_filter(
         Literal["instant", "day"],
         Query(description="instant values, or daily summary rows (raw only)."),
     ] = "instant",
-    farm_id: Annotated[str | None, Query(description="Only this farm.")] = None,
+    farm_id: FarmQuery = None,
     house_number: Annotated[int | None, Query(ge=1, description="Only this house.")] = None,
-    controller_id: Annotated[str | None, Query(description="Only this controller.")] = None,
+    controller_id: ControllerQuery = None,
     parameter: Annotated[
-        list[str] | None, Query(description="Only these parameters; repeat the parameter for several.")
+        list[ParameterName] | None,
+        Query(description="Only these parameters; repeat the parameter for several."),
     ] = None,
 ) -> ReadingsFilter:
     """Validate the range, bucket and filters of a readings query against the key's scope."""
@@ -92,7 +94,7 @@ async def list_readings(
     connection: ConnectionDep,
     query: ReadingsFilterDep,
     limit: PageLimitDep,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    cursor: CursorQuery = None,
 ) -> Response:
     """Return readings ordered by time, controller and parameter, one page at a time.
 
@@ -121,7 +123,7 @@ async def list_readings(
     responses={404: {"model": ErrorPublic}},
 )
 async def latest_readings(
-    farm_id: str,
+    farm_id: FarmPath,
     house_number: Annotated[int, Path(ge=1)],
     connection: ConnectionDep,
     principal: PrincipalDep,

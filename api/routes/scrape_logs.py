@@ -12,6 +12,7 @@ from api.exceptions import invalid_parameter
 from api.models import ErrorPublic, ScrapeLogPublic, ScrapeLogsPage, ScrapeOutcome
 from api.pagination import decode_event_cursor, encode_cursor, split_page
 from api.queries.events import SCRAPE_LOG_COLUMNS, EventsFilter, fetch_events
+from api.validation import CursorQuery, FarmQuery
 
 router = APIRouter(prefix="/scrape-logs", tags=["scrape logs"])
 
@@ -21,7 +22,7 @@ async def list_scrape_logs(
     connection: ConnectionDep,
     principal: PrincipalDep,
     limit: PageLimitDep,
-    farm_id: Annotated[str | None, Query(description="Only this farm.")] = None,
+    farm_id: FarmQuery = None,
     outcome: Annotated[
         ScrapeOutcome | None, Query(description="success, partial, failed or auth_failed.")
     ] = None,
@@ -29,7 +30,7 @@ async def list_scrape_logs(
         AwareDatetime | None, Query(alias="from", description="Started at or after this time.")
     ] = None,
     end: Annotated[AwareDatetime | None, Query(alias="to", description="Started before this time.")] = None,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    cursor: CursorQuery = None,
 ) -> ScrapeLogsPage:
     """Return scrape cycles, newest first, to see when and why a farm's portal scraping failed."""
     if start is not None and end is not None and end <= start:

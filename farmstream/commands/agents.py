@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from farmstream.cli import CommandError
+from farmstream.startup import ensure_pipeline_topics
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def _run(arguments: argparse.Namespace) -> int:
     from stream_processors.config import AgentSettings
 
     settings = AgentSettings()
+    ensure_pipeline_topics(settings.kafka_bootstrap, settings.topic_prefix)
     try:
         settings.agents_data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:

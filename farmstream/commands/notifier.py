@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any
 
 from farmstream.cli import CommandError
+from farmstream.startup import ensure_pipeline_topics
 from notifier.config import NotifierSettings, load_config
 from notifier.exceptions import NotifierConfigError, NotifierError
 from notifier.metrics import NotifierMetrics, start_metrics_server
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def _run(arguments: argparse.Namespace) -> int:
     settings = NotifierSettings()
+    ensure_pipeline_topics(settings.kafka_bootstrap, settings.topic_prefix)
     path: Path | None = arguments.config or settings.notifier_config
     if path is None:
         raise CommandError(

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from pydantic import ValidationError
 
 from farmstream.cli import CommandError
+from farmstream.startup import ensure_pipeline_topics
 from producers.config import ScraperSettings
 from producers.farms import FarmsFileError
 from producers.metrics import ScraperMetrics
@@ -46,6 +47,7 @@ def _run(arguments: argparse.Namespace) -> int:
         if whole:
             raise CommandError(str(whole[0]["msg"]).removeprefix("Value error, ")) from error
         raise
+    ensure_pipeline_topics(settings.kafka_bootstrap, settings.topic_prefix)
     registry = CollectorRegistry()
     metrics = ScraperMetrics(registry)
     if settings.scraper_metrics_port:

@@ -14,6 +14,7 @@ import psycopg
 from prometheus_client import REGISTRY
 
 from farmstream.cli import CommandError
+from farmstream.startup import ensure_pipeline_topics
 from migrations import MigrationError, MigrationSettings, apply_migrations
 from sinks.app import build_sink
 from sinks.config import SinkSettings
@@ -53,6 +54,7 @@ def parse_topics(text: str) -> tuple[TopicKind, ...]:
 def _run(arguments: argparse.Namespace) -> int:
     kinds = parse_topics(arguments.topics)
     settings = SinkSettings()
+    ensure_pipeline_topics(settings.kafka_bootstrap, settings.topic_prefix)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

@@ -81,3 +81,31 @@ def test_unreachable_broker_is_one_line(
     error = capsys.readouterr().err
     assert "no Kafka broker accepts connections on 127.0.0.1:9" in error
     assert "FARMSTREAM_KAFKA_BOOTSTRAP" in error
+
+
+@pytest.mark.parametrize("arguments", [["migrate"], ["apikey", "list"]])
+def test_malformed_database_url_is_one_line(
+    arguments: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FARMSTREAM_DATABASE_URL", "garbage")
+
+    status = main(arguments)
+
+    assert status == 2
+    error = capsys.readouterr().err
+    assert error.startswith("farmstream: invalid FARMSTREAM_DATABASE_URL:")
+    assert error.count("\n") == 1
+
+
+def test_invalid_log_level_names_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FARMSTREAM_LOG_LEVEL", "LOUD")
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["stack", "status"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "FARMSTREAM_LOG_LEVEL" in error
+    assert "'LOUD'" in error
