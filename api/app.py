@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from psycopg_pool import PoolTimeout
@@ -19,6 +20,7 @@ from api.db import create_pool
 from api.exceptions import DATABASE_UNAVAILABLE, INTERNAL_ERROR, ApiError
 from api.metrics import UNMATCHED_ROUTE, ApiMetrics
 from api.routes import alerts, controllers, exports, farms, health, houses, predictions, readings, scrape_logs
+from api.validation import validation_error
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +129,7 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
     app.state.metrics = metrics
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(PoolTimeout, _database_error)
     app.add_exception_handler(psycopg.OperationalError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -165,9 +165,9 @@ class AlertActionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    actor: Annotated[str | None, Field(default=None, min_length=1, max_length=200), NoControl]
+    actor: Annotated[str | None, Field(min_length=1, max_length=200), NoControl] = None
     # A note may span lines, so tab, newline and carriage return are allowed in it.
-    note: Annotated[str | None, Field(default=None, max_length=2000), NoControlExceptLayout]
+    note: Annotated[str | None, Field(max_length=2000), NoControlExceptLayout] = None
 
 
 class PredictionPublic(_Public):
@@ -236,7 +236,9 @@ class HealthPublic(BaseModel):
 
 class ReadinessPublic(BaseModel):
     status: Literal["ready", "unavailable"]
-    checks: dict[str, str] = Field(description="ok, or the error of each dependency (kafka, database).")
+    checks: dict[str, str] = Field(
+        description="ok, or a fixed message such as 'kafka unreachable', per dependency."
+    )
     detail: str | None = Field(default=None, description="Names the failing dependencies.")
 
 

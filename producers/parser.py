@@ -14,7 +14,7 @@ import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from producers import mapping, values
@@ -226,11 +226,11 @@ def observed_time(context: ParseContext, clock: tuple[int, int] | None) -> datet
         candidate = datetime.combine(
             fetched_local.date() + timedelta(days=1), time(clock[0], clock[1]), tzinfo=context.timezone
         )
-    return candidate
+    return candidate.astimezone(UTC)
 
 
 def _local_midnight(day: date, zone: tzinfo) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=zone)
+    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
 
 
 class _Builder:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
@@ -43,9 +43,18 @@ Stage = Literal["producer", "stream_processor", "sink", "notifier", "api"]
 
 
 def deterministic_id(*parts: object) -> str:
-    """Return a UUIDv5 string derived from the parts, the same on every call and every host."""
-    text = "\x1f".join(str(part) for part in parts)
+    """Return a UUIDv5 string derived from the parts, the same on every call and every host.
+
+    Datetimes are taken in UTC, so one instant written with different offsets gives one id.
+    """
+    text = "\x1f".join(_id_part(part) for part in parts)
     return str(uuid.uuid5(_ID_NAMESPACE, text))
+
+
+def _id_part(part: object) -> str:
+    if isinstance(part, datetime):
+        return part.astimezone(UTC).isoformat() if part.tzinfo is not None else part.isoformat()
+    return str(part)
 
 
 def controller_id_for(farm_id: str, house_number: int) -> str:
@@ -108,7 +117,7 @@ class Reading(_Event):
     @staticmethod
     def make_id(controller_id: str, parameter: str, period: Period, observed_at: datetime) -> str:
         """Return the deterministic event id of a reading."""
-        return deterministic_id("reading", controller_id, parameter, period, observed_at.isoformat())
+        return deterministic_id("reading", controller_id, parameter, period, observed_at)
 
 
 class HouseStatus(_Event):
@@ -140,7 +149,7 @@ class HouseStatus(_Event):
     @staticmethod
     def make_id(controller_id: str, observed_at: datetime) -> str:
         """Return the deterministic event id of a house status."""
-        return deterministic_id("house_status", controller_id, observed_at.isoformat())
+        return deterministic_id("house_status", controller_id, observed_at)
 
 
 class ScrapeLog(_Event):
@@ -225,7 +234,7 @@ class Alert(_Event):
         farm_id: str, house_number: int | None, subject: str, rule: str, opened_at: datetime
     ) -> str:
         """Return the deterministic id of an alert episode."""
-        return deterministic_id("alert", farm_id, house_number, subject, rule, opened_at.isoformat())
+        return deterministic_id("alert", farm_id, house_number, subject, rule, opened_at)
 
     @staticmethod
     def make_event_id(alert_id: str, sequence: int) -> str:

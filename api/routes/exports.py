@@ -31,11 +31,17 @@ _CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# A spreadsheet runs a cell starting with one of these as a formula; a leading quote makes it text.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _format_cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
     return value
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -67,6 +70,23 @@ def _connect() -> Iterator[psycopg.Connection[Any]]:
         ) from error
 
 
+def _write_lines(lines: list[str]) -> None:
+    """Print lines; a reader that closed the pipe early (``| head``) ends the output quietly."""
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null, so the interpreter's final flush does not raise again.
+        try:
+            descriptor = sys.stdout.fileno()
+        except (AttributeError, ValueError, io.UnsupportedOperation):
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, descriptor)
+        os.close(devnull)
+
+
 def _create(arguments: argparse.Namespace) -> int:
     name = arguments.name.strip()
     if not name:
@@ -82,9 +102,13 @@ def _create(arguments: argparse.Namespace) -> int:
                 "or pass --allow-unknown-farm for a farm that has not sent data yet"
             )
         key_id, key = create_key(connection, name, farms)
-    print(f"key_id: {key_id}")
-    print(f"key: {key}")
-    print("Store the key now: it is not stored and cannot be shown again.")
+    _write_lines(
+        [
+            f"key_id: {key_id}",
+            f"key: {key}",
+            "Store the key now: it is not stored and cannot be shown again.",
+        ]
+    )
     return 0
 
 
@@ -95,16 +119,17 @@ def _revoke(arguments: argparse.Namespace) -> int:
         raise CommandError(
             f"no active key with id {arguments.key_id!r}; `farmstream apikey list` shows the ids"
         )
-    print(f"revoked {arguments.key_id}")
+    _write_lines([f"revoked {arguments.key_id}"])
     return 0
 
 
 def _list(arguments: argparse.Namespace) -> int:
     with _connect() as connection:
         keys = list_keys(connection)
-    print(f"{'KEY_ID':<14} {'STATUS':<8} {'CREATED':<20} {'NAME':<24} FARMS")
+    lines = [f"{'KEY_ID':<14} {'STATUS':<8} {'CREATED':<20} {'NAME':<24} FARMS"]
     for key in keys:
         status = "revoked" if key.revoked_at is not None else "active"
         created = key.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        print(f"{key.key_id:<14} {status:<8} {created:<20} {key.name:<24} {','.join(key.farm_ids)}")
+        lines.append(f"{key.key_id:<14} {status:<8} {created:<20} {key.name:<24} {','.join(key.farm_ids)}")
+    _write_lines(lines)
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
@@ -121,3 +121,11 @@ def test_parameter_catalogue_lookup() -> None:
     assert "temperature.sensor_36" in PARAMETERS
     with pytest.raises(KeyError, match=r"no\.such"):
         get_parameter("no.such")
+
+
+def test_event_id_ignores_utc_offset() -> None:
+    chicago = NOW.astimezone(timezone(timedelta(hours=-5)))
+
+    assert Reading.make_id("farm-a/house-1", "temperature.average", "instant", chicago) == Reading.make_id(
+        "farm-a/house-1", "temperature.average", "instant", NOW
+    )
