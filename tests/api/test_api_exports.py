@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import datetime, timedelta
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.api_dataset import expected_buckets
-from tests.api.conftest import LaneDatabase
+from tests.api.api_dataset import INSERT_READING, T0, AlertRow, expected_buckets, insert_alert
+from tests.api.conftest import ClientFactory, LaneDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +92,84 @@ def test_alerts_csv_matches_filters(client: TestClient, lane_database: LaneDatab
     assert sorted(row["alert_id"] for row in rows) == sorted(a.alert_id for a in expected)
     assert {row["state"] for row in rows} == {"open"}
     assert all(row["evidence"].startswith("{") for row in rows)
+
+
+def test_alerts_csv_neutralises_formulas(api_client: ClientFactory, lane_database: LaneDatabase) -> None:
+    dataset = lane_database.dataset
+    alert = AlertRow(
+        alert_id=str(uuid.uuid4()),
+        farm_id=dataset.east,
+        house_number=1,
+        rule="temperature_off_target",
+        severity="warning",
+        state="resolved",
+        opened_at=T0 + timedelta(days=30),
+    )
+    hostile = {
+        "title": '=HYPERLINK("http://127.0.0.1/","x")',
+        "message": "+1+1",
+        "acknowledged_by": "@SUM(A1)",
+        "resolved_by": "-2+3",
+        "subject": "\tcmd",
+        "rule": "\rcmd",
+    }
+    with psycopg.connect(lane_database.url, autocommit=True, prepare_threshold=None) as connection:
+        insert_alert(connection, alert)
+        connection.execute(
+            "UPDATE alerts SET title = %(title)s, message = %(message)s,"
+            " acknowledged_by = %(acknowledged_by)s, resolved_by = %(resolved_by)s, subject = %(subject)s, rule = %(rule)s"
+            " WHERE alert_id = %(alert_id)s",
+            {**hostile, "alert_id": alert.alert_id},
+        )
+    with api_client() as client:
+        response = client.get(
+            "/exports/alerts.csv", params={"farm_id": dataset.east}, headers={"X-API-Key": dataset.key_all}
+        )
+    assert response.status_code == 200
+    (row,) = [row for row in _rows(response.text) if row["alert_id"] == alert.alert_id]
+    for column, value in hostile.items():
+        assert row[column] == "'" + value, column
+    assert row["evidence"].startswith("{")
+    assert row["opened_at"] == alert.opened_at.isoformat()
+
+
+def test_readings_csv_neutralises_formulas(api_client: ClientFactory, lane_database: LaneDatabase) -> None:
+    dataset = lane_database.dataset
+    observed_at = T0 + timedelta(days=40)
+    hostile = {"parameter": "-cmd|' /C calc'!A0", "unit": "@SUM(1)", "quality": "=1+1"}
+    with psycopg.connect(lane_database.url, autocommit=True, prepare_threshold=None) as connection:
+        connection.execute(
+            INSERT_READING,
+            (
+                observed_at,
+                dataset.controller(dataset.east, 1),
+                dataset.east,
+                1,
+                hostile["parameter"],
+                "instant",
+                -4.5,
+                hostile["unit"],
+                hostile["quality"],
+                None,
+                None,
+                "hostile",
+                "hostile",
+                observed_at,
+                str(uuid.uuid4()),
+            ),
+        )
+    with api_client() as client:
+        response = client.get(
+            "/exports/readings.csv",
+            params={
+                "from": observed_at.isoformat(),
+                "to": (observed_at + timedelta(minutes=1)).isoformat(),
+                "farm_id": dataset.east,
+            },
+            headers={"X-API-Key": dataset.key_all},
+        )
+    assert response.status_code == 200, response.text
+    (row,) = _rows(response.text)
+    for column, value in hostile.items():
+        assert row[column] == "'" + value, column
+    assert row["value"] == "-4.5"

@@ -1,4 +1,4 @@
-"""Hostile inputs: control characters, oversized strings, forged cursors and empty farm filters, on both lanes.
+"""Hostile inputs on both lanes: control characters, oversized strings, forged cursors, empty farms.
 
 PostgreSQL rejects NUL in text, so each of these used to reach the database and return 500.
 """
@@ -88,7 +88,9 @@ def test_nul_in_note_is_422(client: TestClient, lane_database: LaneDatabase) -> 
         ("/readings", _cursor(["readings:raw:instant", "2026-03-02T01:00:00+00:00", "a\u0000", "b"])),
     ],
 )
-def test_forged_cursor_is_422(client: TestClient, lane_database: LaneDatabase, path: str, cursor: str) -> None:
+def test_forged_cursor_is_422(
+    client: TestClient, lane_database: LaneDatabase, path: str, cursor: str
+) -> None:
     params = {**RANGE, "cursor": cursor} if path == "/readings" else {"cursor": cursor}
     response = client.get(path, params=params, headers=_headers(lane_database))
     error = _first_error(response)
