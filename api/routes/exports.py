@@ -49,7 +49,8 @@ async def _csv_chunks(
     header: Sequence[str], rows: Callable[[], AsyncIterator[tuple[Any, ...]]]
 ) -> AsyncIterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # With the RFC 4180 line end, the writer quotes cells that contain a bare carriage return.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     pending = 0
     async for row in rows():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 
 import psycopg
@@ -14,6 +17,8 @@ from api.config import ApiSettings
 from farmstream.cli import main
 
 pytestmark = pytest.mark.integration
+
+RUN_CLI = "import sys; from farmstream.cli import main; sys.exit(main())"
 
 
 @pytest.fixture
@@ -75,3 +80,28 @@ def test_create_rejects_unknown_farm(farm_id: str, capsys: pytest.CaptureFixture
 def test_create_rejects_empty_name(farm_id: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["apikey", "create", "--name", "  ", "--farm", farm_id]) == 1
     assert "invalid --name" in capsys.readouterr().err
+
+
+def test_list_into_closed_pipe_is_quiet(farm_id: str, api_postgres_url: str) -> None:
+    environment = {**os.environ, "FARMSTREAM_DATABASE_URL": api_postgres_url}
+    for number in range(3):
+        assert main(["apikey", "create", "--name", f"pipe {number}", "--farm", farm_id]) == 0
+    # The reader closes its end before the command writes, as `| head` does once it has its lines.
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from farmstream.cli import main; sys.exit(main())",
+            "apikey",
+            "list",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr
+    assert b"BrokenPipeError" not in stderr
