@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -51,7 +50,8 @@ logger = logging.getLogger(__name__)
 
 CHECKPOINT_SUFFIX = "agents-checkpoints"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-TICK_SECONDS = 60.0
+# Gauges, lag and the activity summary log line are refreshed this often.
+REPORT_SECONDS = 60.0
 CHECKPOINT_POLL_SECONDS = 1.0
 FINAL_CHECKPOINT_TIMEOUT_SECONDS = 15.0
 # Messages taken from a stream at once; a partial batch is processed after BATCH_WITHIN_SECONDS.
@@ -104,6 +104,8 @@ class AgentsApp:
         )
         self._restore_lock = asyncio.Lock()
         self._checkpoint_task: asyncio.Future[None] | None = None
+        # Activity since the last summary log line, keyed by topic name or "checkpoints".
+        self._since_report: dict[str, int] = {}
         self.app = self._build()
 
     def _build(self) -> faust.App:
@@ -165,10 +167,11 @@ class AgentsApp:
         app.agent(readings, name="readings")(process)
         app.agent(scrape_log, name="scrape-log")(process)
 
-        async def tick_timer() -> None:
-            await self._guarded(self.tick, "wall-clock check")
+        async def report_timer() -> None:
+            await self._guarded(self.report, "activity report")
 
-        app.timer(TICK_SECONDS, name="agents-tick")(tick_timer)
+        app.timer(REPORT_SECONDS, name="agents-report")(report_timer)
+        app.on_partitions_assigned.connect(cast(Any, self._on_assigned))
         app.on_partitions_revoked.connect(cast(Any, self._on_revoked))
         app.on_before_shutdown.connect(cast(Any, self._on_shutdown))
         app.page("/metrics")(metrics_page)
@@ -202,11 +205,10 @@ class AgentsApp:
                     await self._restore_slot(slot)
         if self._checkpoint_task is None:
             self._checkpoint_task = asyncio.ensure_future(self._checkpoint_loop())
-        arrived = time.time()
         handle = self.worker.handle
         messages: list[OutgoingMessage] = []
         for topic, partition, offset, value in batch:
-            messages += handle(topic, partition, offset, value, arrived)
+            messages += handle(topic, partition, offset, value)
         await self.publish(messages)
         for slot, source in sources.items():
             if self.worker.checkpoint_due(slot):
@@ -216,6 +218,7 @@ class AgentsApp:
         """Send messages to their topics (buffered by the producer)."""
         for message in messages:
             await self._outputs[message.topic].send(key=message.key, value=message.value)
+            self._since_report[message.topic] = self._since_report.get(message.topic, 0) + 1
 
     async def _checkpoint_loop(self) -> None:
         """Checkpoint due partitions every second, also while no event arrives."""
@@ -223,20 +226,40 @@ class AgentsApp:
             await asyncio.sleep(CHECKPOINT_POLL_SECONDS)
             await self._guarded(self.checkpoint_due_partitions, "checkpoint")
 
-    async def tick(self) -> None:
-        """Run the wall-clock checks and refresh the gauges."""
-        await self.publish(self.worker.tick(time.time()))
+    async def report(self) -> None:
+        """Refresh the gauges and the lag, and log what was published since the last report.
+
+        Nothing here changes an output: every alert comes from the events alone.
+        """
+        self.worker.refresh_gauges()
         consumer = self.app.consumer
+        total_lag = 0
         for slot, progress in self.worker.progress.items():
             topic = self.topics.readings if slot < SCRAPE_LOG_PARTITION_BASE else self.topics.scrape_log
             partition = slot % SCRAPE_LOG_PARTITION_BASE
             try:
                 highwater = consumer.highwater(TopicPartition(topic, partition))
-            except (KeyError, AssertionError, IllegalStateError):  # revoked since the last tick
+            except (KeyError, AssertionError, IllegalStateError):  # revoked since the last report
                 highwater = None
             if highwater is not None:
                 lag = max(0, highwater - progress.last_offset - 1)
                 self.metrics.consumer_lag.labels(topic, str(partition)).set(lag)
+                total_lag += lag
+        counts, self._since_report = self._since_report, {}
+        logger.info(
+            "agents activity: %d alerts, %d predictions, %d dead letters, %d checkpoints, lag %d",
+            counts.get(self.topics.alerts, 0),
+            counts.get(self.topics.predictions, 0),
+            counts.get(self.topics.dead_letter, 0),
+            counts.get("checkpoints", 0),
+            total_lag,
+            extra={
+                "alerts": counts.get(self.topics.alerts, 0),
+                "dead_letters": counts.get(self.topics.dead_letter, 0),
+                "partitions": len(self.worker.processors),
+                "lag": total_lag,
+            },
+        )
 
     async def checkpoint_due_partitions(self) -> None:
         """Checkpoint every partition whose interval has passed, also when no new event arrives."""
@@ -256,9 +279,15 @@ class AgentsApp:
             await producer.send_and_wait(self.topics.checkpoints, key.encode(), value, 0, None, None)
         if source is not None:
             await self.app.consumer.commit({source})
+        self._since_report["checkpoints"] = self._since_report.get("checkpoints", 0) + 1
+        # Every write at DEBUG; the per-minute activity line counts them at INFO.
         logger.debug(
             "checkpoint written",
-            extra={"partition": slot, "offset": self.worker.progress[slot].covered_offset},
+            extra={
+                "partition": slot,
+                "offset": self.worker.progress[slot].covered_offset,
+                "bytes": sum(len(value) for _, value in messages),
+            },
         )
 
     async def _end_offsets(self, topics: list[str]) -> dict[str, dict[int, int]]:
@@ -286,14 +315,23 @@ class AgentsApp:
         if decoded is None:
             self.worker.restore(slot, None, None)
             self.metrics.restores.labels("empty").inc()
+            logger.info("no checkpoint, the partition starts from empty state", extra={"partition": slot})
             return
         manifest, state = decoded
         self.worker.restore(slot, manifest, state)
         self.worker.suppressed_ids |= await self._published_ids(manifest.output_offsets)
         self.metrics.restores.labels("restored").inc()
         logger.info(
-            "partition state restored",
-            extra={"partition": slot, "offset": manifest.offset, "sensors": len(state.sensors)},
+            "partition state restored at offset %d: %d controllers, %d open alerts",
+            manifest.offset,
+            len(state.controllers),
+            sum(1 for machine in state.machines.values() if machine.is_open),
+            extra={
+                "partition": slot,
+                "offset": manifest.offset,
+                "controllers": len(state.controllers),
+                "sensors": len(state.sensors),
+            },
         )
 
     async def _read_checkpoints(self) -> dict[str, bytes]:
@@ -321,6 +359,12 @@ class AgentsApp:
                 continue
         return ids
 
+    async def _on_assigned(self, sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        assigned: set[Any] = set(args[0]) if args else set(kwargs.get("assigned", ()))
+        for tp in sorted(assigned, key=lambda tp: (tp.topic, tp.partition)):
+            if tp.topic in (self.topics.readings, self.topics.scrape_log):
+                logger.info("partition assigned", extra={"topic": tp.topic, "partition": tp.partition})
+
     async def _on_revoked(self, sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
         revoked: set[Any] = set(args[0]) if args else set()
         for tp in revoked:
@@ -330,6 +374,7 @@ class AgentsApp:
             if slot in self.worker.processors:
                 await self._final_checkpoint(slot)
                 self.worker.release(slot)
+                logger.info("partition revoked", extra={"topic": tp.topic, "partition": tp.partition})
 
     async def _on_shutdown(self, sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
         if self._checkpoint_task is not None:

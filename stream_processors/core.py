@@ -1,9 +1,10 @@
 """The processing core: events in, alerts, failure predictions and recommendations out.
 
 :class:`Processor` is synchronous and pure: no Kafka, no logging, no wall clock. Event time comes
-from the events themselves (``observed_at``, ``finished_at``), so a replay or a simulator running
-faster than real time behaves exactly like live data. The only wall-clock input is
-:meth:`Processor.tick`, which the caller drives to notice a farm whose events stopped arriving.
+from the events themselves, so a replay, a restart from a checkpoint or a simulator running faster
+than real time gives the same outputs as live data. Readings and house statuses carry the portal's
+clock (``observed_at``) and scrape logs the scraper's (``finished_at``). The two are never compared:
+scrape logs only count how much scraper time passed since the portal data last moved.
 
 All state lives in :class:`ProcessorState`, which pickles into a checkpoint (see
 :mod:`stream_processors.checkpoint`). An event at or before the last event time already processed
@@ -14,7 +15,7 @@ a restore emits nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from schemas.events import (
     Alert,
@@ -59,7 +60,6 @@ DEFAULT_POLICIES: dict[str, AlertPolicy] = {
     "controller_alarm": AlertPolicy(pending_seconds=0, clear_seconds=600),
     "controller_stale": AlertPolicy(pending_seconds=0, clear_seconds=0),
     "scraper_failed": AlertPolicy(pending_seconds=0, clear_seconds=0),
-    "farm_silent": AlertPolicy(pending_seconds=0, clear_seconds=0),
 }
 
 
@@ -110,12 +110,19 @@ class ControllerState:
 
 @dataclass
 class FarmState:
-    """A farm's event-time watermark and its controllers."""
+    """A farm's event time and its controllers.
+
+    ``watermark`` is the newest portal time of the farm's readings and connected house statuses,
+    and ``settled`` the one before it: a newer cycle started, so every controller had its turn.
+    ``scrape_elapsed_seconds`` is the scraper time of completed scrape cycles since it last moved.
+    """
 
     watermark: datetime | None = None
+    settled: datetime | None = None
     last_scrape_at: datetime | None = None
     houses: set[int] = field(default_factory=set)
-    last_arrival_wall: float | None = None
+    scrape_elapsed_seconds: float = 0.0
+    stale_checked_at: datetime | None = None
 
 
 @dataclass
@@ -135,42 +142,19 @@ class Processor:
         self.config = config or ProcessorConfig()
         self.state = state or ProcessorState()
 
-    def process(self, event: InputEvent, arrived_wall: float | None = None) -> list[Output]:
+    def process(self, event: InputEvent) -> list[Output]:
         """Process one event and return the events it gives rise to, in order."""
         farm = self.state.farms.setdefault(event.farm_id, FarmState())
-        if arrived_wall is not None:
-            farm.last_arrival_wall = arrived_wall
         if isinstance(event, Reading):
             return self._reading(event, farm)
         if isinstance(event, HouseStatus):
             return self._house_status(event, farm)
         return self._scrape_log(event, farm)
 
-    def tick(self, now_wall: float) -> list[Output]:
-        """Check, by the wall clock, for farms whose events stopped arriving altogether."""
-        outputs: list[Output] = []
-        now = datetime.fromtimestamp(now_wall).astimezone()
-        interval = self.config.scrape_interval_seconds
-        for farm_id, farm in self.state.farms.items():
-            if farm.last_arrival_wall is None:
-                continue
-            silent = now_wall - farm.last_arrival_wall
-            active = silent >= self.config.stale_critical_intervals * interval
-            condition = Condition(
-                active=active,
-                severity="critical",
-                title="Farm silent",
-                message=f"no event from farm {farm_id} for {silent:.0f} s",
-                value=silent,
-                evidence={"silent_seconds": round(silent, 1)},
-            )
-            outputs += self._alert(AlertKey(farm_id, None, "farm", "farm_silent"), condition, now)
-        return outputs
-
-    def advance_watermark(self, farm_id: str, at: datetime) -> list[Output]:
-        """Move a farm's event time forward from a source outside this processor's partition."""
-        farm = self.state.farms.setdefault(farm_id, FarmState())
-        return self._advance_watermark(farm_id, farm, at)
+    def note_scrape(self, log: ScrapeLog) -> list[Output]:
+        """Count a farm's scrape cycle that another processor handles, for the stale check only."""
+        farm = self.state.farms.setdefault(log.farm_id, FarmState())
+        return self._scrape_clock(log, farm)
 
     def warming_detectors(self) -> int:
         """Return how many sensors' detectors are still in their warm-up."""
@@ -221,7 +205,7 @@ class Processor:
         if not out_of_range and reading.period == "instant":
             outputs += self._detect(reading, controller, sensor, signal, at)
             outputs += self._domain_rules(reading, controller, previous, at)
-        outputs += self._advance_watermark(reading.farm_id, farm, at)
+        outputs += self._portal_time(reading.farm_id, farm, at)
         return outputs
 
     def _detect(
@@ -457,8 +441,10 @@ class Processor:
                 )
             )
         if connected:
+            # A disconnected house's status may carry the fetch time, so only a connected one
+            # speaks for the portal's clock.
             controller.last_reading_at = max(controller.last_reading_at or at, at)
-        outputs += self._advance_watermark(farm_id, farm, at)
+            outputs += self._portal_time(farm_id, farm, at)
         return outputs
 
     def _sentinels(self, controller: ControllerState, status: HouseStatus) -> set[str]:
@@ -475,7 +461,7 @@ class Processor:
         at = log.finished_at
         if farm.last_scrape_at is not None and at <= farm.last_scrape_at:
             return []
-        farm.last_scrape_at = at
+        outputs = self._scrape_clock(log, farm)
         failed = log.outcome in ("failed", "auth_failed")
         needs_person = log.outcome == "auth_failed"
         condition = Condition(
@@ -489,8 +475,7 @@ class Processor:
             ),
             evidence={"outcome": log.outcome, "error_kind": log.error_kind, "cycle_id": log.cycle_id},
         )
-        outputs = self._alert(AlertKey(log.farm_id, None, "scraper", "scraper_failed"), condition, at)
-        outputs += self._advance_watermark(log.farm_id, farm, at)
+        outputs += self._alert(AlertKey(log.farm_id, None, "scraper", "scraper_failed"), condition, at)
         return outputs
 
     # Shared helpers
@@ -504,28 +489,64 @@ class Processor:
             farm.houses.add(house)
         return controller
 
-    def _advance_watermark(self, farm_id: str, farm: FarmState, at: datetime) -> list[Output]:
-        """Move the farm's event-time watermark and check every controller of it for staleness."""
+    def _portal_time(self, farm_id: str, farm: FarmState, at: datetime) -> list[Output]:
+        """Move the farm's portal-clock watermark and check its controllers for staleness."""
         if farm.watermark is not None and at <= farm.watermark:
             return []
-        farm.watermark = at
+        farm.settled, farm.watermark = farm.watermark, at
+        farm.scrape_elapsed_seconds = 0.0
+        return self._check_stale(farm_id, farm)
+
+    def _scrape_clock(self, log: ScrapeLog, farm: FarmState) -> list[Output]:
+        """Count the scraper time of a completed scrape cycle; a failed one has its own alert."""
+        at = log.finished_at
+        if farm.last_scrape_at is not None and at <= farm.last_scrape_at:
+            return []
+        previous, farm.last_scrape_at = farm.last_scrape_at, at
+        if previous is None or log.outcome in ("failed", "auth_failed"):
+            return []
+        farm.scrape_elapsed_seconds += (at - previous).total_seconds()
+        return self._check_stale(log.farm_id, farm)
+
+    def _check_stale(self, farm_id: str, farm: FarmState) -> list[Output]:
+        """Judge every controller of a farm against the farm's settled event time.
+
+        The settled time is the portal watermark before the latest one, so the order of the
+        controllers within a cycle and a gap while scraping failed do not count. Once two intervals
+        of completed scrape cycles pass without newer portal data, the watermark itself is settled
+        and moves on by the excess, so a farm whose portal stops answering shows too. The two
+        intervals of slack make the result independent of whether a cycle's scrape log arrives
+        before or after its readings.
+        """
+        # NOTE: all controllers of a farm are assumed to share the portal's clock. A controller whose
+        # readings fall back to its own clock (no LastUpdateDT) and runs slow looks stale.
         interval = self.config.scrape_interval_seconds
+        candidates = [farm.settled] if farm.settled is not None else []
+        excess = farm.scrape_elapsed_seconds - 2 * interval
+        if farm.watermark is not None and excess >= 0:
+            candidates.append(farm.watermark + timedelta(seconds=excess))
+        if not candidates:
+            return []
+        now = max(candidates)
+        if farm.stale_checked_at is not None and now <= farm.stale_checked_at:
+            return []
+        farm.stale_checked_at = now
         outputs: list[Output] = []
         for house in sorted(farm.houses):
             controller = self.state.controllers[(farm_id, house)]
             if controller.last_reading_at is None:
                 continue
-            age = (at - controller.last_reading_at).total_seconds()
+            age = (now - controller.last_reading_at).total_seconds()
             intervals = age / interval
             condition = Condition(
                 active=intervals >= self.config.stale_warning_intervals,
                 severity="critical" if intervals >= self.config.stale_critical_intervals else "warning",
                 title="Controller data stale",
-                message=f"no reading from house {house} for {age / 60:.0f} minutes",
+                message=f"no reading from house {house} for {age / 60:.0f} minutes of farm time",
                 value=age,
                 evidence={"last_reading_at": controller.last_reading_at.isoformat()},
             )
-            outputs += self._alert(AlertKey(farm_id, house, "controller", "controller_stale"), condition, at)
+            outputs += self._alert(AlertKey(farm_id, house, "controller", "controller_stale"), condition, now)
         return outputs
 
     def _alert(self, key: AlertKey, condition: Condition, at: datetime) -> list[Output]:

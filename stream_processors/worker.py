@@ -103,9 +103,7 @@ class PartitionWorker:
         self.processors.pop(partition, None)
         self.progress.pop(partition, None)
 
-    def handle(
-        self, topic: str, partition: int, offset: int, value: bytes | None, arrived_wall: float
-    ) -> list[OutgoingMessage]:
+    def handle(self, topic: str, partition: int, offset: int, value: bytes | None) -> list[OutgoingMessage]:
         """Process one input message and return the messages to publish, dead letters included."""
         slot = partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
         if slot not in self.processors:
@@ -120,7 +118,7 @@ class PartitionWorker:
         started = time.perf_counter()
         try:
             event = self._parse(topic, value)
-            outputs = self.processors[slot].process(event, arrived_wall)
+            outputs = self.processors[slot].process(event)
             if isinstance(event, ScrapeLog):
                 outputs += self._spread_watermark(event)
             messages = self._publishable(outputs)
@@ -145,15 +143,11 @@ class PartitionWorker:
             counter = self._event_counters[kind] = self.metrics.events.labels(kind)
         return counter
 
-    def tick(self, now_wall: float) -> list[OutgoingMessage]:
-        """Run the wall-clock checks of every processor and return what they publish."""
-        outputs: list[Output] = []
-        for processor in self.processors.values():
-            outputs += processor.tick(now_wall)
+    def refresh_gauges(self) -> None:
+        """Set the gauges of detector warm-up and sensor count. Nothing here changes an output."""
         if self.metrics:
             self.metrics.warming.set(sum(p.warming_detectors() for p in self.processors.values()))
             self.metrics.sensors.set(sum(len(p.state.sensors) for p in self.processors.values()))
-        return self._publishable(outputs)
 
     def checkpoint_due(self, partition: int) -> bool:
         """Return whether a partition has unsaved events and its interval or event budget is spent."""
@@ -194,11 +188,11 @@ class PartitionWorker:
             raise InvalidEventError(f"invalid event at {where}: {first['msg']}", "InvalidEvent") from None
 
     def _spread_watermark(self, log: ScrapeLog) -> list[Output]:
-        """Advance a farm's event time on every readings partition of this worker that contains the farm."""
+        """Count a farm's scrape cycle on every readings partition of this worker that contains the farm."""
         outputs: list[Output] = []
         for slot, processor in self.processors.items():
             if slot < SCRAPE_LOG_PARTITION_BASE and log.farm_id in processor.state.farms:
-                outputs += processor.advance_watermark(log.farm_id, log.finished_at)
+                outputs += processor.note_scrape(log)
         return outputs
 
     def _publishable(self, outputs: list[Output]) -> list[OutgoingMessage]:
