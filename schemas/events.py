@@ -124,7 +124,7 @@ class HouseStatus(_Event):
     """The state of one house's controller in one scrape cycle, published whether or not it is connected.
 
     ``sentinel_keys`` lists the portal keys that carried a not-installed or no-value sentinel in this
-    cycle; the stream processors compare it with earlier cycles to tell a failed sensor from one
+    cycle. The stream processors compare it with earlier cycles to tell a failed sensor from one
     that was never installed.
     """
 
@@ -201,7 +201,7 @@ class DeadLetter(_Event):
 class Alert(_Event):
     """One transition of an alert: opened, reminded while open, or resolved.
 
-    ``alert_id`` names one alert episode and stays the same across its transitions; ``sequence``
+    ``alert_id`` names one alert episode and stays the same across its transitions. ``sequence``
     counts them from 0, so (``alert_id``, ``sequence``) is unique and a redelivered transition is
     recognisable downstream.
     """

@@ -1,9 +1,9 @@
 """`farmstream demo`: run the whole pipeline on this machine and show what it does.
 
-It starts the local stack (unless it is already up), the portal simulator (several farms, a scheduled
-fault in one house and one house whose temperature probe replays a recorded real series), the scraper,
-the stream agents, the sink, the alert notifier with a local webhook receiver, and the REST API, each as
-its own ``farmstream`` process. With portal credentials in the environment (FARMSTREAM_FARMS_FILE or
+It starts the local stack (unless it is already up) and the portal simulator: several farms, scheduled
+faults in two houses, and a house whose temperature probe replays a recorded real series. Then it starts
+the scraper, the stream agents, the sink, the alert notifier with a local webhook receiver and the REST
+API, each as its own ``farmstream`` process. With portal credentials in the environment (FARMSTREAM_FARMS_FILE or
 FARMSTREAM_PORTAL_USERNAME) it scrapes the real portal instead of starting the simulator.
 """
 
@@ -98,7 +98,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 @dataclass
 class DemoCounters:
-    """What the progress line shows, updated by the watcher threads."""
+    """Counts shown on the progress line, updated by the watcher threads."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     cycles: int = 0
