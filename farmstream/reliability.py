@@ -233,10 +233,18 @@ def _record_served_steps(simulator: RunningSimulator, served: ServedSteps) -> No
 class ScenarioRun:
     """One scenario: its topics, database, simulator, services and the measurements taken."""
 
-    def __init__(self, scenario: Scenario, stack: StackAccess, seconds: float, work_dir: Path) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        stack: StackAccess,
+        seconds: float,
+        work_dir: Path,
+        drain_seconds: float = DRAIN_TIMEOUT_SECONDS,
+    ) -> None:
         self.scenario = scenario
         self.stack = stack
         self.seconds = seconds
+        self.drain_seconds = drain_seconds
         self.run_id = uuid.uuid4().hex[:8]
         self.work_dir = work_dir / f"{scenario.name}-{self.run_id}"
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -472,7 +480,7 @@ class ScenarioRun:
 
     def _drain(self) -> None:
         """Wait until the sink, agents and notifier have committed up to the end of their topics."""
-        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+        deadline = time.monotonic() + self.drain_seconds
         checkpoints = [
             ConsumerCheckpoint(self.sink_group, self.readings_topic),
             ConsumerCheckpoint(self.agents_app, self.readings_topic),
@@ -500,7 +508,7 @@ class ScenarioRun:
             Check(
                 "pipeline drained",
                 False,
-                f"not at the end of the topic {DRAIN_TIMEOUT_SECONDS:.0f} s after the scraper stopped: "
+                f"not at the end of the topic {self.drain_seconds:.0f} s after the scraper stopped: "
                 + ", ".join(behind),
             )
         )
@@ -572,8 +580,18 @@ def _stop_service(supervisor: Supervisor, name: str, timeout_seconds: float = 15
         service.log_file.close()
 
 
-def run_scenario(scenario: Scenario, stack: StackAccess, seconds: float, work_dir: Path) -> ScenarioResult:
-    """Run one scenario against a running stack and return its result."""
+def run_scenario(
+    scenario: Scenario,
+    stack: StackAccess,
+    seconds: float,
+    work_dir: Path,
+    drain_seconds: float = DRAIN_TIMEOUT_SECONDS,
+) -> ScenarioResult:
+    """Run one scenario against a running stack and return its result.
+
+    ``drain_seconds`` bounds the wait for every consumer to reach the end of its topic after the scraper
+    stops; the agents are the slowest consumer, so a loaded machine needs more.
+    """
     if scenario.disrupts_stack and not stack.may_stop:
         raise ValueError(
             f"scenario {scenario.name} stops the broker or PostgreSQL: run it on the suite's own stack "
@@ -581,7 +599,7 @@ def run_scenario(scenario: Scenario, stack: StackAccess, seconds: float, work_di
         )
     logger.info("scenario started", extra={"scenario": scenario.name})
     started = time.monotonic()
-    result = ScenarioRun(scenario, stack, seconds, work_dir).run()
+    result = ScenarioRun(scenario, stack, seconds, work_dir, drain_seconds).run()
     logger.info(
         "scenario finished",
         extra={

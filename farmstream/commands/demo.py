@@ -3,8 +3,9 @@
 It starts the local stack (unless it is already up) and the portal simulator: several farms, scheduled
 faults in two houses, and a house whose temperature probe replays a recorded real series. Then it starts
 the scraper, the stream agents, the sink, the alert notifier with a local webhook receiver and the REST
-API, each as its own ``farmstream`` process. With portal credentials in the environment (FARMSTREAM_FARMS_FILE or
-FARMSTREAM_PORTAL_USERNAME) it scrapes the real portal instead of starting the simulator.
+API, each as its own ``farmstream`` process. With portal credentials in the environment
+(FARMSTREAM_FARMS_FILE or FARMSTREAM_PORTAL_USERNAME) it scrapes the real portal instead of starting the
+simulator.
 """
 
 from __future__ import annotations
