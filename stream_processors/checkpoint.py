@@ -17,7 +17,9 @@ from importlib.metadata import version
 from stream_processors.core import ProcessorState
 from stream_processors.exceptions import CheckpointMismatchError
 
-FORMAT_VERSION = 1
+# Raise it whenever the detector plan or the shape of ProcessorState changes: a worker then starts from
+# empty state rather than restore detectors and alerts that the current rules would not create.
+FORMAT_VERSION = 2
 RIVER_VERSION = version("river")
 
 
