@@ -590,7 +590,7 @@ def run_scenario(
     """Run one scenario against a running stack and return its result.
 
     ``drain_seconds`` bounds the wait for every consumer to reach the end of its topic after the scraper
-    stops; the agents are the slowest consumer, so a loaded machine needs more.
+    stops. The agents are the slowest consumer, so a loaded machine needs a longer bound.
     """
     if scenario.disrupts_stack and not stack.may_stop:
         raise ValueError(

@@ -80,8 +80,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._post()
         except Exception:
-            # A bug in the simulator must not look like a portal fault: answer 500 and log the trace.
-            logger.exception("simulator failed to answer a request", extra={"path": self.path})
+            # A bug in the simulator must not look like a portal fault, so it returns 500 and logs the trace.
+            logger.exception("simulator failed to handle a request", extra={"path": self.path})
             self._send(
                 Response(500, b"simulator error, see its log", content_type="text/plain; charset=utf-8")
             )

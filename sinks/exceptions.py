@@ -8,7 +8,7 @@ class SinkError(Exception):
 
 
 class DatabaseUnavailable(SinkError):
-    """The database could not be reached or did not answer in time; the batch is retried later."""
+    """The database could not be reached or did not respond in time; the batch is retried later."""
 
 
 class RecordRejected(SinkError):

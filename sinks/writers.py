@@ -256,7 +256,7 @@ def write_house_statuses(cursor: Cursor, statuses: Sequence[HouseStatus]) -> Cou
 
 
 # An alert row only moves to a higher sequence. A resolution made by a person through the API
-# (resolved_by set) is kept even when a later transition of the stream says the alert is open.
+# (resolved_by set) is kept even when a later transition from the stream reports the alert open.
 _UPSERT_ALERT = (
     "INSERT INTO alerts AS a (alert_id, farm_id, house_number, subject, rule, severity, state, title,"
     " message, value, expected, opened_at, last_event_at, resolved_at, last_sequence, evidence)"

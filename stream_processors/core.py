@@ -514,7 +514,7 @@ class Processor:
         The settled time is the portal watermark before the latest one, so the order of the
         controllers within a cycle and a gap while scraping failed do not count. Once two intervals
         of completed scrape cycles pass without newer portal data, the watermark itself is settled
-        and moves on by the excess, so a farm whose portal stops answering shows too. The two
+        and moves on by the excess, so a farm whose portal stops sending data goes stale too. The two
         intervals of slack make the result independent of whether a cycle's scrape log arrives
         before or after its readings.
         """

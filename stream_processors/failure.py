@@ -43,7 +43,7 @@ class FailureScore:
     A verdict is returned when the score first reaches ``threshold`` with at least
     ``min_cycles`` cycles in the window. The next one comes only after the score fell below half
     of the threshold. Confidence grows with how far the score passed the threshold and with how full the
-    window is, so an early verdict on a few cycles says it is less sure.
+    window is, so an early verdict on a few cycles gets a lower confidence.
     """
 
     window: int = 12

@@ -24,7 +24,7 @@ from farmstream.stack.processes import port_is_open
 from farmstream.stack.topics import create_topics, delete_topics
 from schemas.topics import ALL_TOPICS, topic_name
 
-# One PGlite (TimescaleDB) server for the whole session, shared by every test folder that asks for it.
+# One PGlite (TimescaleDB) server for the whole session, shared by every test folder that uses it.
 pytest_plugins = ["tests.pglite_fixture"]
 
 STACK_HINT = "start it with `.venv/bin/farmstream stack up` (and check it with `farmstream stack status`)"

@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
+from api.db import AsyncConnection
 from api.deps import ConnectionDep, PageLimitDep, PrincipalDep, farms_in_scope
 from api.exceptions import invalid_parameter
+from api.keys import Principal
 from api.models import (
     ErrorPublic,
     PredictionPublic,
@@ -17,7 +19,7 @@ from api.models import (
     RecommendationsPage,
 )
 from api.pagination import decode_event_cursor, encode_cursor, split_page
-from api.queries.events import PREDICTION_COLUMNS, RECOMMENDATION_COLUMNS, EventsFilter, fetch_events
+from api.queries.events import PREDICTION_COLUMNS, RECOMMENDATION_COLUMNS, EventsFilter, Row, fetch_events
 from api.validation import CursorQuery, FarmQuery
 
 router = APIRouter(tags=["predictions"])
@@ -32,6 +34,36 @@ def _check_range(start: AwareDatetime | None, end: AwareDatetime | None) -> None
         raise invalid_parameter("to", "to must be later than from", end.isoformat())
 
 
+async def _fetch_page(
+    connection: AsyncConnection,
+    principal: Principal,
+    kind: str,
+    cursor_kind: str,
+    columns: tuple[str, ...],
+    limit: int,
+    *,
+    farm_id: str | None,
+    house_number: int | None,
+    start: AwareDatetime | None,
+    end: AwareDatetime | None,
+    cursor: str | None,
+) -> tuple[list[Row], str | None]:
+    """Fetch one page of the predictions table's rows of one kind, newest first, and the next cursor."""
+    _check_range(start, end)
+    query = EventsFilter(
+        farm_ids=farms_in_scope(principal, farm_id),
+        start=start,
+        end=end,
+        house_number=house_number,
+        equal=(("kind", kind),),
+    )
+    before = decode_event_cursor(cursor, cursor_kind) if cursor is not None else None
+    rows = await fetch_events(connection, "predictions", columns, "created_at", query, before, limit + 1)
+    page, last = split_page(rows, limit)
+    next_cursor = encode_cursor(cursor_kind, (last["created_at"], last["event_id"])) if last else None
+    return page, next_cursor
+
+
 @router.get("/predictions", summary="List failure predictions", responses={403: {"model": ErrorPublic}})
 async def list_predictions(
     connection: ConnectionDep,
@@ -44,20 +76,19 @@ async def list_predictions(
     cursor: CursorQuery = None,
 ) -> PredictionsPage:
     """Return failure predictions, newest first: a controller whose error rate crossed its threshold."""
-    _check_range(start, end)
-    query = EventsFilter(
-        farm_ids=farms_in_scope(principal, farm_id),
+    page, next_cursor = await _fetch_page(
+        connection,
+        principal,
+        "failure_prediction",
+        "predictions",
+        PREDICTION_COLUMNS,
+        limit,
+        farm_id=farm_id,
+        house_number=house_number,
         start=start,
         end=end,
-        house_number=house_number,
-        equal=(("kind", "failure_prediction"),),
+        cursor=cursor,
     )
-    before = decode_event_cursor(cursor, "predictions") if cursor is not None else None
-    rows = await fetch_events(
-        connection, "predictions", PREDICTION_COLUMNS, "created_at", query, before, limit + 1
-    )
-    page, last = split_page(rows, limit)
-    next_cursor = encode_cursor("predictions", (last["created_at"], last["event_id"])) if last else None
     return PredictionsPage(
         data=[PredictionPublic.model_validate(row) for row in page], count=len(page), next_cursor=next_cursor
     )
@@ -75,20 +106,19 @@ async def list_recommendations(
     cursor: CursorQuery = None,
 ) -> RecommendationsPage:
     """Return environmental recommendations for growers, newest first."""
-    _check_range(start, end)
-    query = EventsFilter(
-        farm_ids=farms_in_scope(principal, farm_id),
+    page, next_cursor = await _fetch_page(
+        connection,
+        principal,
+        "recommendation",
+        "recommendations",
+        RECOMMENDATION_COLUMNS,
+        limit,
+        farm_id=farm_id,
+        house_number=house_number,
         start=start,
         end=end,
-        house_number=house_number,
-        equal=(("kind", "recommendation"),),
+        cursor=cursor,
     )
-    before = decode_event_cursor(cursor, "recommendations") if cursor is not None else None
-    rows = await fetch_events(
-        connection, "predictions", RECOMMENDATION_COLUMNS, "created_at", query, before, limit + 1
-    )
-    page, last = split_page(rows, limit)
-    next_cursor = encode_cursor("recommendations", (last["created_at"], last["event_id"])) if last else None
     return RecommendationsPage(
         data=[RecommendationPublic.model_validate(row) for row in page],
         count=len(page),

@@ -25,7 +25,7 @@ def test_kill_sink_loses_nothing(
     stack = StackAccess(stack_settings, kafka_bootstrap, admin_database_url)
 
     # NOTE: one agents worker handles well under a thousand readings a second on a busy 2-core machine,
-    # so the drain allows several minutes; the suite's own default is tighter.
+    # so the drain allows several minutes. The suite's own default is tighter.
     result = run_scenario(SCENARIOS["kill_sink"], stack, seconds=12.0, work_dir=tmp_path, drain_seconds=420.0)
 
     assert result.error is None, f"{result.error} (logs in {result.log_dir})"

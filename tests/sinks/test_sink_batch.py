@@ -21,7 +21,7 @@ def _records(count: int) -> list[DecodedRecord]:
 
 
 class FakeWrite:
-    """Commits a chunk unless it holds a bad offset; records every chunk it was given."""
+    """Commits a chunk unless it contains a bad offset; records every chunk it was given."""
 
     def __init__(self, bad_offsets: set[int]) -> None:
         self.bad_offsets = bad_offsets
