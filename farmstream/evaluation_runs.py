@@ -287,8 +287,7 @@ def run_pipeline(
     """Scrape ``steps`` simulated steps of ``config`` into a fresh agents worker and return its outputs.
 
     With ``max_lag_steps`` the scraper waits whenever the worker falls more than that many cycles
-    behind. The agents read scrape logs from their own small topic, so a worker far behind on the
-    readings would see the farm's clock run ahead and report every controller stale.
+    behind, which bounds the backlog; the worker's alerts are the same at any lag.
     """
     if config.step_seconds is not None:
         raise EvaluationRunError(

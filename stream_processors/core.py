@@ -3,8 +3,13 @@
 :class:`Processor` is synchronous and pure: no Kafka, no logging, no wall clock. Event time comes
 from the events themselves, so a replay, a restart from a checkpoint or a simulator running faster
 than real time gives the same outputs as live data. Readings and house statuses carry the portal's
-clock (``observed_at``) and scrape logs the scraper's (``finished_at``). The two are never compared:
-scrape logs only count how much scraper time passed since the portal data last moved.
+clock (``observed_at``) and house statuses and scrape logs also the scraper's (``fetched_at``,
+``finished_at``). The two clocks are never compared with each other: a controller is stale when
+its portal time stops moving while the scraper's time goes on.
+
+Each input partition is judged on its own events only. A house's readings and statuses share one
+readings partition, and a farm's scrape logs live on another topic. No output depends on how the
+two topics interleave, so a worker catching up on a backlog gives the same alerts as a live one.
 
 All state lives in :class:`ProcessorState`, which pickles into a checkpoint (see
 :mod:`stream_processors.checkpoint`). An event at or before the last event time already processed
@@ -14,8 +19,9 @@ a restore emits nothing twice.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from schemas.events import (
     Alert,
@@ -97,8 +103,9 @@ class ControllerState:
 
     farm_id: str
     house_number: int
-    last_reading_at: datetime | None = None
-    last_status_at: datetime | None = None
+    last_status_fetched_at: datetime | None = None
+    fresh_portal_at: datetime | None = None
+    fresh_fetched_at: datetime | None = None
     latest: dict[str, tuple[float, datetime]] = field(default_factory=dict)
     out_of_range_since_status: int = 0
     always_absent: set[str] | None = None
@@ -110,19 +117,9 @@ class ControllerState:
 
 @dataclass
 class FarmState:
-    """A farm's event time and its controllers.
+    """A farm's scrape-log clock, kept by the processor of the scrape-log partition."""
 
-    ``watermark`` is the newest portal time of the farm's readings and connected house statuses,
-    and ``settled`` the one before it: a newer cycle started, so every controller had its turn.
-    ``scrape_elapsed_seconds`` is the scraper time of completed scrape cycles since it last moved.
-    """
-
-    watermark: datetime | None = None
-    settled: datetime | None = None
     last_scrape_at: datetime | None = None
-    houses: set[int] = field(default_factory=set)
-    scrape_elapsed_seconds: float = 0.0
-    stale_checked_at: datetime | None = None
 
 
 @dataclass
@@ -144,17 +141,11 @@ class Processor:
 
     def process(self, event: InputEvent) -> list[Output]:
         """Process one event and return the events it gives rise to, in order."""
-        farm = self.state.farms.setdefault(event.farm_id, FarmState())
         if isinstance(event, Reading):
-            return self._reading(event, farm)
+            return self._reading(event)
         if isinstance(event, HouseStatus):
-            return self._house_status(event, farm)
-        return self._scrape_log(event, farm)
-
-    def note_scrape(self, log: ScrapeLog) -> list[Output]:
-        """Count a farm's scrape cycle that another processor handles, for the stale check only."""
-        farm = self.state.farms.setdefault(log.farm_id, FarmState())
-        return self._scrape_clock(log, farm)
+            return self._house_status(event)
+        return self._scrape_log(event)
 
     def warming_detectors(self) -> int:
         """Return how many sensors' detectors are still in their warm-up."""
@@ -164,13 +155,13 @@ class Processor:
 
     # Readings
 
-    def _reading(self, reading: Reading, farm: FarmState) -> list[Output]:
+    def _reading(self, reading: Reading) -> list[Output]:
         key = (reading.farm_id, reading.house_number, reading.parameter)
         at = reading.observed_at
         sensor = self.state.sensors.get(key)
         if sensor is not None and at <= sensor.last_at:
             return []
-        controller = self._controller(reading.farm_id, reading.house_number, farm)
+        controller = self._controller(reading.farm_id, reading.house_number)
         parameter = PARAMETERS.get(reading.parameter)
         signal = parameter.signal if parameter else "unknown"
         if sensor is None:
@@ -184,8 +175,6 @@ class Processor:
         controller.latest[reading.parameter] = (reading.value, at)
         if reading.target is not None:
             controller.latest[reading.parameter + TARGET_SUFFIX] = (reading.target, at)
-        if reading.period == "instant":
-            controller.last_reading_at = max(controller.last_reading_at or at, at)
 
         subject = reading.parameter
         out_of_range = reading.quality == "out_of_range"
@@ -205,7 +194,6 @@ class Processor:
         if not out_of_range and reading.period == "instant":
             outputs += self._detect(reading, controller, sensor, signal, at)
             outputs += self._domain_rules(reading, controller, previous, at)
-        outputs += self._portal_time(reading.farm_id, farm, at)
         return outputs
 
     def _detect(
@@ -357,14 +345,20 @@ class Processor:
 
     # House status and scrape log
 
-    def _house_status(self, status: HouseStatus, farm: FarmState) -> list[Output]:
-        controller = self._controller(status.farm_id, status.house_number, farm)
-        at = status.observed_at
-        if controller.last_status_at is not None and at <= controller.last_status_at:
+    def _house_status(self, status: HouseStatus) -> list[Output]:
+        controller = self._controller(status.farm_id, status.house_number)
+        # A frozen controller repeats its portal time, so statuses are told apart by their fetch.
+        fetched = status.fetched_at
+        if controller.last_status_fetched_at is not None and fetched <= controller.last_status_fetched_at:
             return []
-        controller.last_status_at = at
+        controller.last_status_fetched_at = fetched
         farm_id, house = status.farm_id, status.house_number
         connected = status.connection_status == "connected"
+        fresh = controller.fresh_portal_at
+        if connected and (fresh is None or status.observed_at > fresh):
+            controller.fresh_portal_at = status.observed_at
+            controller.fresh_fetched_at = fetched
+        at = _portal_now(controller, status)
         outputs: list[Output] = []
 
         outputs += self._alert(
@@ -440,11 +434,7 @@ class Processor:
                     evidence=dict(verdict.evidence),
                 )
             )
-        if connected:
-            # A disconnected house's status may carry the fetch time, so only a connected one
-            # speaks for the portal's clock.
-            controller.last_reading_at = max(controller.last_reading_at or at, at)
-            outputs += self._portal_time(farm_id, farm, at)
+        outputs += self._staleness(status, controller, at)
         return outputs
 
     def _sentinels(self, controller: ControllerState, status: HouseStatus) -> set[str]:
@@ -457,11 +447,12 @@ class Processor:
         controller.always_absent &= current
         return current - controller.always_absent
 
-    def _scrape_log(self, log: ScrapeLog, farm: FarmState) -> list[Output]:
+    def _scrape_log(self, log: ScrapeLog) -> list[Output]:
+        farm = self.state.farms.setdefault(log.farm_id, FarmState())
         at = log.finished_at
         if farm.last_scrape_at is not None and at <= farm.last_scrape_at:
             return []
-        outputs = self._scrape_clock(log, farm)
+        farm.last_scrape_at = at
         failed = log.outcome in ("failed", "auth_failed")
         needs_person = log.outcome == "auth_failed"
         condition = Condition(
@@ -475,79 +466,41 @@ class Processor:
             ),
             evidence={"outcome": log.outcome, "error_kind": log.error_kind, "cycle_id": log.cycle_id},
         )
-        outputs += self._alert(AlertKey(log.farm_id, None, "scraper", "scraper_failed"), condition, at)
-        return outputs
+        return self._alert(AlertKey(log.farm_id, None, "scraper", "scraper_failed"), condition, at)
 
     # Shared helpers
 
-    def _controller(self, farm_id: str, house: int, farm: FarmState) -> ControllerState:
+    def _controller(self, farm_id: str, house: int) -> ControllerState:
         key = (farm_id, house)
         controller = self.state.controllers.get(key)
         if controller is None:
             controller = ControllerState(farm_id=farm_id, house_number=house)
             self.state.controllers[key] = controller
-            farm.houses.add(house)
         return controller
 
-    def _portal_time(self, farm_id: str, farm: FarmState, at: datetime) -> list[Output]:
-        """Move the farm's portal-clock watermark and check its controllers for staleness."""
-        if farm.watermark is not None and at <= farm.watermark:
-            return []
-        farm.settled, farm.watermark = farm.watermark, at
-        farm.scrape_elapsed_seconds = 0.0
-        return self._check_stale(farm_id, farm)
+    def _staleness(self, status: HouseStatus, controller: ControllerState, at: datetime) -> list[Output]:
+        """Judge how long a controller's portal time has stood still, counted in scraper time.
 
-    def _scrape_clock(self, log: ScrapeLog, farm: FarmState) -> list[Output]:
-        """Count the scraper time of a completed scrape cycle; a failed one has its own alert."""
-        at = log.finished_at
-        if farm.last_scrape_at is not None and at <= farm.last_scrape_at:
-            return []
-        previous, farm.last_scrape_at = farm.last_scrape_at, at
-        if previous is None or log.outcome in ("failed", "auth_failed"):
-            return []
-        farm.scrape_elapsed_seconds += (at - previous).total_seconds()
-        return self._check_stale(log.farm_id, farm)
-
-    def _check_stale(self, farm_id: str, farm: FarmState) -> list[Output]:
-        """Judge every controller of a farm against the farm's settled event time.
-
-        The settled time is the portal watermark before the latest one, so the order of the
-        controllers within a cycle and a gap while scraping failed do not count. Once two intervals
-        of completed scrape cycles pass without newer portal data, the watermark itself is settled
-        and moves on by the excess, so a farm whose portal stops sending data goes stale too. The two
-        intervals of slack make the result independent of whether a cycle's scrape log arrives
-        before or after its readings.
+        The age is rounded to whole scrape intervals, so jitter in when a cycle starts does not
+        delay the alert by a cycle.
         """
-        # NOTE: all controllers of a farm are assumed to share the portal's clock. A controller whose
-        # readings fall back to its own clock (no LastUpdateDT) and runs slow looks stale.
+        # TODO: a house that vanishes from the portal's house list sends no status and is never
+        # judged; the scraper could publish a "missing" status for houses it listed before.
+        if controller.fresh_portal_at is None or controller.fresh_fetched_at is None:
+            return []
         interval = self.config.scrape_interval_seconds
-        candidates = [farm.settled] if farm.settled is not None else []
-        excess = farm.scrape_elapsed_seconds - 2 * interval
-        if farm.watermark is not None and excess >= 0:
-            candidates.append(farm.watermark + timedelta(seconds=excess))
-        if not candidates:
-            return []
-        now = max(candidates)
-        if farm.stale_checked_at is not None and now <= farm.stale_checked_at:
-            return []
-        farm.stale_checked_at = now
-        outputs: list[Output] = []
-        for house in sorted(farm.houses):
-            controller = self.state.controllers[(farm_id, house)]
-            if controller.last_reading_at is None:
-                continue
-            age = (now - controller.last_reading_at).total_seconds()
-            intervals = age / interval
-            condition = Condition(
-                active=intervals >= self.config.stale_warning_intervals,
-                severity="critical" if intervals >= self.config.stale_critical_intervals else "warning",
-                title="Controller data stale",
-                message=f"no reading from house {house} for {age / 60:.0f} minutes of farm time",
-                value=age,
-                evidence={"last_reading_at": controller.last_reading_at.isoformat()},
-            )
-            outputs += self._alert(AlertKey(farm_id, house, "controller", "controller_stale"), condition, now)
-        return outputs
+        age = max(0.0, (status.fetched_at - controller.fresh_fetched_at).total_seconds())
+        intervals = math.floor(age / interval + 0.5)
+        house = status.house_number
+        condition = Condition(
+            active=intervals >= self.config.stale_warning_intervals,
+            severity="critical" if intervals >= self.config.stale_critical_intervals else "warning",
+            title="Controller data stale",
+            message=f"no new data from house {house} for {age / 60:.0f} minutes",
+            value=round(age, 1),
+            evidence={"last_portal_time": controller.fresh_portal_at.isoformat()},
+        )
+        return self._alert(AlertKey(status.farm_id, house, "controller", "controller_stale"), condition, at)
 
     def _alert(self, key: AlertKey, condition: Condition, at: datetime) -> list[Output]:
         machine = self.state.machines.get(key)
@@ -557,3 +510,14 @@ class Processor:
             machine = AlertMachine()
             self.state.machines[key] = machine
         return list(machine.step(key, self.config.policy(key.rule), condition, at))
+
+
+def _portal_now(controller: ControllerState, status: HouseStatus) -> datetime:
+    """Return a status's time on the portal clock: the freshest portal time plus the scraper time since.
+
+    A connected status that moved the portal time is dated by it. A disconnected one may carry the
+    fetch time, so it is dated by the scraper time elapsed since the controller last spoke.
+    """
+    if controller.fresh_portal_at is None or controller.fresh_fetched_at is None:
+        return status.observed_at
+    return controller.fresh_portal_at + (status.fetched_at - controller.fresh_fetched_at)

@@ -119,8 +119,6 @@ class PartitionWorker:
         try:
             event = self._parse(topic, value)
             outputs = self.processors[slot].process(event)
-            if isinstance(event, ScrapeLog):
-                outputs += self._spread_watermark(event)
             messages = self._publishable(outputs)
             if self.metrics:
                 self._event_counter(event.kind).inc()
@@ -186,14 +184,6 @@ class PartitionWorker:
             first = error.errors()[0] if error.errors() else {"loc": (), "msg": str(error)}
             where = ".".join(str(part) for part in first["loc"]) or "message"
             raise InvalidEventError(f"invalid event at {where}: {first['msg']}", "InvalidEvent") from None
-
-    def _spread_watermark(self, log: ScrapeLog) -> list[Output]:
-        """Count a farm's scrape cycle on every readings partition of this worker that contains the farm."""
-        outputs: list[Output] = []
-        for slot, processor in self.processors.items():
-            if slot < SCRAPE_LOG_PARTITION_BASE and log.farm_id in processor.state.farms:
-                outputs += processor.note_scrape(log)
-        return outputs
 
     def _publishable(self, outputs: list[Output]) -> list[OutgoingMessage]:
         messages = []

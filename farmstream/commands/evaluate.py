@@ -75,9 +75,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     pipeline.add_argument(
         "--max-lag-steps",
         type=int,
-        default=0,
-        help="Pause the scraper while the agents are more than N cycles behind (default 0; -1: no limit). "
-        "A lagging worker sees scrape logs ahead of the readings, which changes its alerts.",
+        default=-1,
+        help="Pause the scraper while the agents are more than N cycles behind (default -1: no limit). "
+        "The alerts do not depend on the lag; a limit only bounds the backlog.",
     )
     pipeline.set_defaults(func=_nab)
 
@@ -92,9 +92,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     suite.add_argument(
         "--max-lag-steps",
         type=int,
-        default=0,
-        help="Pause the scraper while the agents are more than N cycles behind (default 0; -1: no "
-        "limit), so that scrape logs cannot run ahead of the readings and make controllers look stale.",
+        default=-1,
+        help="Pause the scraper while the agents are more than N cycles behind (default -1: no limit). "
+        "The alerts do not depend on the lag; a limit only bounds the backlog.",
     )
     suite.add_argument(
         "--kinds",

@@ -54,6 +54,7 @@ def make_status(
     alarms: list[str] | None = None,
     sentinels: list[str] | None = None,
     published: int = 40,
+    fetched: datetime | None = None,
 ) -> HouseStatus:
     controller = controller_id_for(farm, house)
     return HouseStatus.model_validate(
@@ -67,7 +68,7 @@ def make_status(
             "readings_published": published,
             "sentinel_keys": sentinels or [],
             "observed_at": at,
-            "fetched_at": at,
+            "fetched_at": fetched or at,
         }
     )
 

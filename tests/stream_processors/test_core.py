@@ -178,10 +178,11 @@ def test_no_recommendation_when_cold() -> None:
 
 def test_stale_controller_warning_then_critical() -> None:
     processor = Processor()
-    processor.process(make_reading("temperature.average", 25.0, _at(0), house=1))
     outputs: list[Output] = []
-    for step in range(1, 6):
-        outputs += processor.process(make_reading("temperature.average", 25.0, _at(step), house=2))
+    for step in range(6):
+        # House 1's controller clock stops after the first cycle; house 2's goes on.
+        outputs += processor.process(make_status(_at(0), house=1, fetched=_at(step)))
+        outputs += processor.process(make_status(_at(step), house=2, fetched=_at(step)))
     stale = _alerts(outputs, "controller_stale")
     assert [(alert.state, alert.severity, alert.house_number) for alert in stale] == [
         ("open", "warning", 1),
@@ -189,22 +190,17 @@ def test_stale_controller_warning_then_critical() -> None:
     ]
     assert stale[0].event_time == _at(2)
     assert stale[1].event_time == _at(4)
-    back = processor.process(make_reading("temperature.average", 25.0, _at(6), house=1))
-    back += processor.process(make_reading("temperature.average", 25.0, _at(7), house=2))
+    back = processor.process(make_status(_at(6), house=1, fetched=_at(6)))
     assert [alert.state for alert in _alerts(back, "controller_stale")] == ["resolved"]
 
 
-def test_scrape_cycles_age_silent_farm() -> None:
+def test_repeated_fetch_is_ignored() -> None:
     processor = Processor()
-    processor.process(make_reading("temperature.average", 25.0, _at(0)))
-    # The scraper's clock is months ahead of the portal's, so only its elapsed time may count.
-    scraper_start = START + timedelta(days=224, seconds=17)
-    opened: list[int] = []
-    for cycle in range(6):
-        outputs = processor.process(make_scrape_log(scraper_start + cycle * STEP, "success"))
-        opened += [cycle] * len(_alerts(outputs, "controller_stale", "open"))
-    # Two intervals of slack: the fourth scrape cycle without portal data makes the reading 2 intervals old.
-    assert opened == [4]
+    processor.process(make_status(_at(0), fetched=_at(0)))
+    first = processor.process(make_status(_at(0), fetched=_at(3)))
+    assert [alert.state for alert in _alerts(first, "controller_stale")] == ["open"]
+    # The same status again (a redelivery) is ignored.
+    assert processor.process(make_status(_at(0), fetched=_at(3))) == []
 
 
 def test_offline_controller_alert() -> None:
