@@ -4,19 +4,21 @@ Messages are read as raw bytes and parsed inside :class:`PartitionWorker`'s erro
 bad message becomes a dead letter and the agent goes on. Each readings partition has its own
 processor; all events of one controller share a partition because the readings key is farm/house.
 
+The input topics are read through :mod:`stream_processors.batching`: each partition's share of a
+fetch reaches the agent as one stream event, so Faust's per-message cost is paid per batch.
+
 Delivery guarantee, after a crash (SIGKILL) or a rebalance:
 
 * State is checkpointed per partition every ``checkpoint_interval_seconds`` or
-  ``checkpoint_every_events`` events to the compacted topic ``<prefix>agents-checkpoints``.
-  Consumer offsets are committed right after a checkpoint, up to the offset it covers. A
-  restarted worker restores the checkpoint and skips the messages it covers.
+  ``checkpoint_every_events`` events to the compacted topic ``<prefix>agents-checkpoints``, and
+  once more when a partition is revoked or the worker stops.
+* Consumer offsets are committed only right after a checkpoint, up to the offset it covers. Faust
+  never commits the input topics itself (they are declared without acknowledgements). A restarted
+  worker restores the checkpoint and skips the messages it covers.
 * Messages after the checkpoint are processed again from the restored state, which yields the
   same outputs with the same deterministic ids. Outputs that the alerts and predictions topics
   already contain after the offsets recorded in the checkpoint are not published again, and
   outputs lost in the producer's buffer are published by the replay.
-* Faust itself still commits acknowledged offsets on a rebalance, on a graceful stop and once an
-  hour. A crash right after such a commit and before the next checkpoint leaves the state without
-  the events in between, because they are not read again.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from schemas.topics import ALERTS, DEAD_LETTER, PREDICTIONS, READINGS, SCRAPE_LOG, topic_name
 from stream_processors import kafka_io
+from stream_processors.batching import BatchingApp, RecordBatch, commit_offsets
 from stream_processors.checkpoint import decode_checkpoint
 from stream_processors.config import AgentSettings
 from stream_processors.core import ProcessorConfig
@@ -54,9 +57,8 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 REPORT_SECONDS = 60.0
 CHECKPOINT_POLL_SECONDS = 1.0
 FINAL_CHECKPOINT_TIMEOUT_SECONDS = 15.0
-# Messages taken from a stream at once; a partial batch is processed after BATCH_WITHIN_SECONDS.
-BATCH_SIZE = 2000
-BATCH_WITHIN_SECONDS = 0.05
+# Records processed between two returns to the event loop.
+CHUNK_SIZE = 1000
 
 
 def topic_names(prefix: str) -> TopicNames:
@@ -110,7 +112,7 @@ class AgentsApp:
 
     def _build(self) -> faust.App:
         settings = self.settings
-        app = faust.App(
+        app = BatchingApp(
             settings.agents_app_id,
             broker=broker_url(settings.kafka_bootstrap),
             value_serializer="raw",
@@ -131,8 +133,9 @@ class AgentsApp:
             consumer_max_fetch_size=MAX_MESSAGE_BYTES,
             table_standby_replicas=0,
         )
-        readings = app.topic(self.topics.readings, key_type=bytes, value_type=bytes)
-        scrape_log = app.topic(self.topics.scrape_log, key_type=bytes, value_type=bytes)
+        # No Faust acknowledgements on the inputs: only a checkpoint commits their offsets.
+        readings = app.topic(self.topics.readings, key_type=bytes, value_type=bytes, acks=False)
+        scrape_log = app.topic(self.topics.scrape_log, key_type=bytes, value_type=bytes, acks=False)
         self.checkpoint_topic = app.topic(
             self.topics.checkpoints,
             key_type=bytes,
@@ -147,19 +150,15 @@ class AgentsApp:
             for name in (self.topics.alerts, self.topics.predictions, self.topics.dead_letter)
         }
 
-        async def process(stream: faust.StreamT[bytes]) -> None:
-            # Faust acks a batch's events when the next batch is requested, so an offset commit in
-            # handle_batch never covers an event that was not processed.
-            # TODO: one worker runs at about 0.02 of a raw aiokafka consumer's rate (target 0.33).
-            # The core alone reaches only about 0.3 of it, so its per-reading cost must fall first.
-            batches = cast(Any, stream).take_events(BATCH_SIZE, within=BATCH_WITHIN_SECONDS)
-            async for events in batches:
-                await self.handle_batch(
-                    [
-                        (event.message.topic, event.message.partition, event.message.offset, event.value)
-                        for event in events
-                    ]
-                )
+        async def process(stream: faust.StreamT[RecordBatch]) -> None:
+            async for event in stream.events():
+                message = event.message
+                topic, partition = message.topic, message.partition
+                batch = cast(RecordBatch, event.value)
+                # A fetch may hold thousands of records: other tasks (timers, /metrics) run between chunks.
+                for start in range(0, len(batch), CHUNK_SIZE):
+                    chunk = batch[start : start + CHUNK_SIZE]
+                    await self.handle_batch([(topic, partition, offset, value) for offset, value in chunk])
 
         async def metrics_page(web: Any, request: Any) -> Any:
             return web.bytes(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])
@@ -186,6 +185,10 @@ class AgentsApp:
     def _slot(self, topic: str, partition: int) -> int:
         return partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
 
+    def _source(self, slot: int) -> TopicPartition:
+        topic = self.topics.readings if slot < SCRAPE_LOG_PARTITION_BASE else self.topics.scrape_log
+        return TopicPartition(topic, slot % SCRAPE_LOG_PARTITION_BASE)
+
     async def handle(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
         """Process one message, publish what it gives, and checkpoint its partition when due."""
         await self.handle_batch([(topic, partition, offset, value)])
@@ -193,7 +196,7 @@ class AgentsApp:
     async def handle_batch(self, batch: list[tuple[str, int, int, bytes | None]]) -> None:
         """Process messages in order, publish what they give in one go, then checkpoint due partitions.
 
-        Each message still has its own error boundary in :meth:`PartitionWorker.handle`, so a bad
+        Each message still has its own error boundary in :meth:`PartitionWorker.handle_many`, so a bad
         one becomes a dead letter alone.
         """
         sources: dict[int, TopicPartition] = {}
@@ -205,11 +208,7 @@ class AgentsApp:
                     await self._restore_slot(slot)
         if self._checkpoint_task is None:
             self._checkpoint_task = asyncio.ensure_future(self._checkpoint_loop())
-        handle = self.worker.handle
-        messages: list[OutgoingMessage] = []
-        for topic, partition, offset, value in batch:
-            messages += handle(topic, partition, offset, value)
-        await self.publish(messages)
+        await self.publish(self.worker.handle_many(batch))
         for slot, source in sources.items():
             if self.worker.checkpoint_due(slot):
                 await self.write_checkpoint(slot, source)
@@ -265,8 +264,7 @@ class AgentsApp:
         """Checkpoint every partition whose interval has passed, also when no new event arrives."""
         for slot in list(self.worker.processors):
             if self.worker.checkpoint_due(slot):
-                topic = self.topics.readings if slot < SCRAPE_LOG_PARTITION_BASE else self.topics.scrape_log
-                await self.write_checkpoint(slot, TopicPartition(topic, slot % SCRAPE_LOG_PARTITION_BASE))
+                await self.write_checkpoint(slot, self._source(slot))
 
     async def write_checkpoint(self, slot: int, source: TopicPartition | None) -> None:
         """Flush outputs, write one partition's checkpoint, then commit the offsets it covers."""
@@ -278,7 +276,8 @@ class AgentsApp:
         for key, value in messages:
             await producer.send_and_wait(self.topics.checkpoints, key.encode(), value, 0, None, None)
         if source is not None:
-            await self.app.consumer.commit({source})
+            covered = self.worker.progress[slot].covered_offset
+            await commit_offsets(self.app, {(source.topic, source.partition): covered + 1})
         self._since_report["checkpoints"] = self._since_report.get("checkpoints", 0) + 1
         # Every write at DEBUG; the per-minute activity line counts them at INFO.
         logger.debug(
@@ -387,7 +386,9 @@ class AgentsApp:
         if progress is None or progress.events_since_checkpoint == 0:
             return
         try:
-            await asyncio.wait_for(self.write_checkpoint(slot, None), FINAL_CHECKPOINT_TIMEOUT_SECONDS)
+            await asyncio.wait_for(
+                self.write_checkpoint(slot, self._source(slot)), FINAL_CHECKPOINT_TIMEOUT_SECONDS
+            )
         except Exception:  # the worker is leaving, so the last periodic checkpoint remains in force
             logger.exception("final checkpoint failed", extra={"partition": slot})
 

@@ -22,10 +22,10 @@ class AgentMetrics:
             "Input events skipped because a restored checkpoint already covers their offset.",
             registry=registry,
         )
-        self.latency = Histogram(
-            "farmstream_agents_processing_seconds",
-            "Time to process one input event, parsing and publishing included.",
-            buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25),
+        self.batch_latency = Histogram(
+            "farmstream_agents_batch_processing_seconds",
+            "Time to process one batch of input events (up to 1,000 of one partition), parsing included.",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
             registry=registry,
         )
         self.alerts = Counter(

@@ -105,34 +105,46 @@ class PartitionWorker:
 
     def handle(self, topic: str, partition: int, offset: int, value: bytes | None) -> list[OutgoingMessage]:
         """Process one input message and return the messages to publish, dead letters included."""
-        slot = partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
-        if slot not in self.processors:
-            self.restore(slot, None, None)
-        progress = self.progress[slot]
-        if offset <= progress.covered_offset:
-            if self.metrics:
-                self.metrics.skipped.inc()
-            return []
-        progress.last_offset = offset
-        progress.events_since_checkpoint += 1
+        return self.handle_many([(topic, partition, offset, value)])
+
+    def handle_many(self, batch: list[tuple[str, int, int, bytes | None]]) -> list[OutgoingMessage]:
+        """Process input messages in order, each in its own error boundary; metrics are updated per batch."""
         started = time.perf_counter()
-        try:
-            event = self._parse(topic, value)
-            outputs = self.processors[slot].process(event)
-            messages = self._publishable(outputs)
-            if self.metrics:
-                self._event_counter(event.kind).inc()
-        except InvalidEventError as error:
-            messages = [self._dead_letter(topic, partition, offset, value, error.reason, error.error_type)]
-        except Exception as error:  # one failing event must not stop the agent
-            logger.exception(
-                "processing failed, sending the event to the dead-letter topic",
-                extra={"topic": topic, "partition": partition, "offset": offset},
-            )
-            reason = f"processing failed: {type(error).__name__}: {error}"
-            messages = [self._dead_letter(topic, partition, offset, value, reason, "ProcessingError")]
+        messages: list[OutgoingMessage] = []
+        kinds: dict[str, int] = {}
+        skipped = 0
+        for topic, partition, offset, value in batch:
+            slot = partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
+            if slot not in self.processors:
+                self.restore(slot, None, None)
+            progress = self.progress[slot]
+            if offset <= progress.covered_offset:
+                skipped += 1
+                continue
+            progress.last_offset = offset
+            progress.events_since_checkpoint += 1
+            try:
+                event = self._parse(topic, value)
+                messages += self._publishable(self.processors[slot].process(event))
+                kinds[event.kind] = kinds.get(event.kind, 0) + 1
+            except InvalidEventError as error:
+                messages.append(
+                    self._dead_letter(topic, partition, offset, value, error.reason, error.error_type)
+                )
+            except Exception as error:  # one failing event must not stop the agent
+                logger.exception(
+                    "processing failed, sending the event to the dead-letter topic",
+                    extra={"topic": topic, "partition": partition, "offset": offset},
+                )
+                reason = f"processing failed: {type(error).__name__}: {error}"
+                messages.append(self._dead_letter(topic, partition, offset, value, reason, "ProcessingError"))
         if self.metrics:
-            self.metrics.latency.observe(time.perf_counter() - started)
+            for kind, count in kinds.items():
+                self._event_counter(kind).inc(count)
+            if skipped:
+                self.metrics.skipped.inc(skipped)
+            if len(batch) > skipped:
+                self.metrics.batch_latency.observe(time.perf_counter() - started)
         return messages
 
     def _event_counter(self, kind: str) -> Any:

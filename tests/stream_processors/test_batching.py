@@ -1,0 +1,82 @@
+"""Unit tests of batched delivery: the batch message and per-batch processing (fakes, no Kafka)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faust.types import TP
+from prometheus_client import CollectorRegistry
+from sp_events import START, STEP, make_reading
+
+from stream_processors.app import topic_names
+from stream_processors.batching import RecordBatch, batch_message
+from stream_processors.metrics import AgentMetrics
+from stream_processors.worker import PartitionWorker
+
+TOPICS = topic_names("t.")
+
+
+@dataclass
+class FakeRecord:
+    """The fields of an aiokafka ConsumerRecord that a batch message reads."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    timestamp: int | None = 1_700_000_000_000
+    timestamp_type: int = 0
+    serialized_value_size: int = 10
+
+
+def test_batch_message_keeps_every_record() -> None:
+    tp = TP(TOPICS.readings, 3)
+    records = [FakeRecord(TOPICS.readings, 3, offset, b"v%d" % offset) for offset in range(40, 45)]
+    message = batch_message(tp, records, generation_id=7)
+    assert (message.topic, message.partition, message.offset) == (TOPICS.readings, 3, 44)
+    assert isinstance(message.value, RecordBatch)
+    assert list(message.value) == [(offset, b"v%d" % offset) for offset in range(40, 45)]
+    assert message.serialized_value_size == 50
+    assert message.generation_id == 7
+
+
+def _sample(registry: CollectorRegistry, name: str, labels: dict[str, str] | None = None) -> float:
+    value = registry.get_sample_value(name, labels or {})
+    return 0.0 if value is None else value
+
+
+def test_bad_message_in_batch_dead_lettered_alone() -> None:
+    registry = CollectorRegistry()
+    worker = PartitionWorker(topics=TOPICS, metrics=AgentMetrics(registry))
+    values: list[bytes | None] = [
+        make_reading("temperature.average", 25.0, START + step * STEP).to_bytes() for step in range(5)
+    ]
+    values[2] = b"{not json"
+    messages = worker.handle_many(
+        [(TOPICS.readings, 0, offset, value) for offset, value in enumerate(values)]
+    )
+    assert [message.topic for message in messages] == [TOPICS.dead_letter]
+    assert b"{not json" in messages[0].value
+    assert worker.progress[0].last_offset == 4
+    counted = "farmstream_agents_events_processed_total"
+    assert _sample(registry, counted, {"kind": "reading"}) == 4
+    assert _sample(registry, "farmstream_agents_batch_processing_seconds_count") == 1
+
+
+def test_covered_offsets_skipped_in_batch() -> None:
+    registry = CollectorRegistry()
+    worker = PartitionWorker(topics=TOPICS, metrics=AgentMetrics(registry))
+    worker.restore(0, None, None)
+    worker.progress[0].covered_offset = 2
+    batch = [
+        (
+            TOPICS.readings,
+            0,
+            offset,
+            make_reading("co2", 1500.0, START + offset * STEP, unit="ppm").to_bytes(),
+        )
+        for offset in range(5)
+    ]
+    worker.handle_many(batch)
+    assert _sample(registry, "farmstream_agents_events_skipped_total") == 3
+    assert _sample(registry, "farmstream_agents_events_processed_total", {"kind": "reading"}) == 2
