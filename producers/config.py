@@ -28,7 +28,9 @@ class ScraperSettings(BaseSettings):
     farm_id: str | None = None
     farm_timezone: str = Field(default="UTC", description="IANA time zone of the single account's farm.")
 
-    scrape_interval_seconds: float = Field(default=300.0, gt=0, description="Seconds between cycle starts.")
+    scrape_interval_seconds: float = Field(
+        default=300.0, gt=0, le=86400, allow_inf_nan=False, description="Seconds between cycle starts."
+    )
     history_fetch_time: time = Field(
         default=time(0, 30), description="Local farm time after which the daily history is fetched, HH:MM."
     )

@@ -91,6 +91,8 @@ def load_farms_file(path: Path) -> list[FarmAccount]:
                 f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
             )
             raise FarmsFileError(f"invalid farms file {path}: farms[{index}]: {problems}") from None
+    if not accounts:
+        raise FarmsFileError(f"invalid farms file {path}: the farms list is empty; add at least one farm")
     farm_ids = [account.farm_id for account in accounts]
     duplicates = sorted({farm_id for farm_id in farm_ids if farm_ids.count(farm_id) > 1})
     if duplicates:

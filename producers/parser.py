@@ -164,7 +164,7 @@ def dead_letter(
     )
 
 
-def _row_bytes(row: Mapping[str, Any] | None) -> bytes:
+def _row_bytes(row: object) -> bytes:
     return json.dumps(row, ensure_ascii=False, default=str, sort_keys=True).encode()
 
 
@@ -557,6 +557,18 @@ def build_command(
             code = None
         if code is not None:
             result.connection_status = CONNECTION_STATUS.get(code, "unknown")
+    for part in data.malformed:
+        result.dead_letters.append(
+            dead_letter(
+                context,
+                PayloadError(part.reason),
+                command=result.command,
+                house_number=house_number,
+                source_key=part.table,
+                raw=_row_bytes(part.raw),
+                observed_at=result.observed_at,
+            )
+        )
     if data.history:
         history = build_history(
             data.history,

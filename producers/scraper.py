@@ -5,10 +5,11 @@ all houses. The first time (and again after the account's settings change) it re
 units from the login's ``FarmUser``, or from ``JsGlobals_GetJsGlobals`` when ``FarmUser`` states
 none. Then it fetches ``RNBL_GetCommandData`` command 0 for each connected house. Once a day, after
 the configured local time, it also fetches the history commands 35, 40, 41 and 43 of each connected
-house. A house that is not connected yields only its HouseStatus, and every farm gets one ScrapeLog
-per cycle. A farm whose credentials were rejected is not polled again until its credentials change
-in the farms file or the process restarts. Meanwhile it publishes an ``auth_failed`` ScrapeLog
-each cycle.
+house. A house that is not connected yields only its HouseStatus. A connected house whose command 0
+failed yields its site readings but no HouseStatus, since its sentinel keys would be incomplete, and
+makes the farm's ScrapeLog partial. Every farm gets one ScrapeLog per cycle. A farm whose credentials
+were rejected is not polled again until its credentials change in the farms file or the process
+restarts. Meanwhile it publishes an ``auth_failed`` ScrapeLog each cycle.
 """
 
 from __future__ import annotations
@@ -319,10 +320,16 @@ class FarmCoordinator:
         connected = [house for house in houses if house.connection_status == "connected"]
 
         for house in houses:
-            result = house
-            if house.connection_status == "connected":
-                result = self._scrape_house(house, context, tally)
-            self._publish_house(result, context, tally)
+            if house.connection_status != "connected":
+                self._publish_house(house, context, tally)
+                continue
+            result = self._scrape_house(house, context, tally)
+            if result is None:
+                # Without command 0 the status would list only the comparison's sentinel keys, and the
+                # agents would read every key it lacks as a sensor that failed, so none is published.
+                self._publish_house(house, context, tally, with_status=False)
+            else:
+                self._publish_house(result, context, tally)
 
         self._scrape_history(connected, site.last_update, tally)
         return len(houses), len(connected)
@@ -336,7 +343,10 @@ class FarmCoordinator:
             error.raw = error.raw or response.raw
             raise
 
-    def _scrape_house(self, site_house: HouseResult, context: ParseContext, tally: _Tally) -> HouseResult:
+    def _scrape_house(
+        self, site_house: HouseResult, context: ParseContext, tally: _Tally
+    ) -> HouseResult | None:
+        """Return the house's command-0 events merged with its site events, or None when command 0 failed."""
         number = site_house.house_number
         try:
             data = self._fetch_command(0, number)
@@ -348,7 +358,7 @@ class FarmCoordinator:
             self._dead_letter(error, command_name(0), number, tally)
             tally.failed_houses.append(number)
             tally.last_error = error
-            return site_house
+            return None
         except CredentialsRejectedError:
             raise
         except PortalError as error:
@@ -357,7 +367,7 @@ class FarmCoordinator:
             )
             tally.failed_houses.append(number)
             tally.last_error = error
-            return site_house
+            return None
 
         result = build_command(data, command_id=0, house_number=number, context=context)
         result.merge(site_house)
@@ -365,10 +375,13 @@ class FarmCoordinator:
         result.alarm_codes = list(site_house.alarm_codes)
         return result
 
-    def _publish_house(self, result: HouseResult, context: ParseContext, tally: _Tally) -> None:
+    def _publish_house(
+        self, result: HouseResult, context: ParseContext, tally: _Tally, *, with_status: bool = True
+    ) -> None:
         for reading in result.readings:
             self.publisher.reading(reading)
-        self.publisher.reading(result.status(context))
+        if with_status:
+            self.publisher.reading(result.status(context))
         for letter in result.dead_letters:
             self.publisher.dead_letter(letter)
         tally.readings += len(result.readings)
@@ -507,14 +520,16 @@ class Scraper:
         )
         return logs
 
-    def run(self, stop: threading.Event, *, once: bool = False) -> None:
-        """Run cycles every interval until ``stop`` is set (or one cycle with ``once``)."""
+    def run(self, stop: threading.Event, *, once: bool = False) -> list[ScrapeLog]:
+        """Run cycles every interval until ``stop`` is set, or one with ``once``; return the last logs."""
+        logs: list[ScrapeLog] = []
         while not stop.is_set():
             started = time.monotonic()
-            self.run_cycle()
+            logs = self.run_cycle()
             if once:
                 break
             stop.wait(max(0.0, self.settings.scrape_interval_seconds - (time.monotonic() - started)))
+        return logs
 
     def close(self) -> None:
         """Stop the thread pool and close every portal session."""

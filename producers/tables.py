@@ -50,6 +50,15 @@ class HistoryRow:
     cells: list[Cell]
 
 
+@dataclass(frozen=True)
+class MalformedPart:
+    """A ``dsData`` table or row of a shape the scraper cannot read, kept raw for its dead letter."""
+
+    table: str
+    raw: object
+    reason: str
+
+
 @dataclass
 class CommandData:
     """Everything a ``RNBL_GetCommandData`` payload holds, as cells."""
@@ -59,6 +68,7 @@ class CommandData:
     result_code: int | None
     cells: list[Cell] = field(default_factory=list)
     history: list[HistoryRow] = field(default_factory=list)
+    malformed: list[MalformedPart] = field(default_factory=list)
 
     def cell(self, key: str) -> Cell | None:
         """Return the first parameter-row cell with this key, or None."""
@@ -121,12 +131,30 @@ def _view_signs(data_set: Mapping[str, Any]) -> dict[str, str]:
     return signs
 
 
-def _is_parameter_table(rows: object) -> bool:
-    return (
-        isinstance(rows, list)
-        and bool(rows)
-        and all(isinstance(row, Mapping) and "ParameterKeyName" in row for row in rows)
-    )
+def _is_parameter_row(row: object) -> bool:
+    return isinstance(row, Mapping) and "ParameterKeyName" in row
+
+
+def _malformed_parts(data_set: Mapping[str, Any]) -> list[MalformedPart]:
+    """Return the tables that are not lists and the rows of parameter tables that are not parameter rows.
+
+    Every ``dsData`` table of the portal is a list of rows. A table is a parameter table when any
+    of its rows names a parameter; its other rows would otherwise be skipped without a trace.
+    """
+    parts: list[MalformedPart] = []
+    for table, rows in data_set.items():
+        if not isinstance(rows, list):
+            reason = f"dsData.{table} is a {type(rows).__name__}, expected a list of rows"
+            parts.append(MalformedPart(table, rows, reason))
+            continue
+        if table.endswith("_View") or not any(_is_parameter_row(row) for row in rows):
+            continue
+        for index, row in enumerate(rows):
+            key = row.get("ParameterKeyName") if isinstance(row, Mapping) else None
+            if not isinstance(key, str) or not key:
+                reason = f"dsData.{table}[{index}] is not a parameter row with a ParameterKeyName"
+                parts.append(MalformedPart(table, row, reason))
+    return parts
 
 
 def _parameter_cells(
@@ -134,9 +162,11 @@ def _parameter_cells(
 ) -> list[Cell]:
     cells: list[Cell] = []
     for table, rows in data_set.items():
-        if table.endswith("_View") or not _is_parameter_table(rows):
+        if table.endswith("_View") or not isinstance(rows, list):
             continue
         for row in rows:
+            if not _is_parameter_row(row):
+                continue  # listed by _malformed_parts when the table holds parameter rows
             key = row.get("ParameterKeyName")
             if not isinstance(key, str) or not key:
                 continue
@@ -215,4 +245,5 @@ def read_command_data(payload: object) -> CommandData:
         result_code=result_code,
         cells=_parameter_cells(data_set, metadata_types, _view_signs(data_set)),
         history=_history_rows(data_set, metadata_types),
+        malformed=_malformed_parts(data_set),
     )

@@ -21,7 +21,11 @@ class AgentSettings(BaseSettings):
     agents_metrics_port: int = Field(default=9102, ge=1024, le=65535, description="Faust web and /metrics.")
     agents_data_dir: Path = Field(default=Path(".stack/agents"), description="Faust's local data folder.")
     scrape_interval_seconds: float = Field(
-        default=300.0, gt=0, description="Scrape interval that stale and offline checks count in."
+        default=300.0,
+        gt=0,
+        le=86400,
+        allow_inf_nan=False,
+        description="Scrape interval that stale and offline checks count in.",
     )
     checkpoint_interval_seconds: float = Field(
         default=30.0, gt=0, description="Most seconds between two checkpoints of one partition's state."

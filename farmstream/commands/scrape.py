@@ -86,11 +86,21 @@ def _run(arguments: argparse.Namespace) -> int:
         extra={"farms": len(scraper.coordinators), "interval_s": settings.scrape_interval_seconds},
     )
     try:
-        scraper.run(stop, once=arguments.once)
+        logs = scraper.run(stop, once=arguments.once)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
         scraper.close()
         undelivered = publisher.flush()
         logger.info("scraper stopped", extra={"undelivered": undelivered})
+    failed = sorted(log.farm_id for log in logs if log.outcome in ("failed", "auth_failed"))
+    if arguments.once and failed:
+        # A one-off run (cron, a check after setup) must tell its caller that a farm was not scraped.
+        logger.error(
+            "scrape of %d of %d farms failed: %s; see the scrape-log lines above",
+            len(failed),
+            len(logs),
+            ", ".join(failed),
+        )
+        return 1
     return 0 if undelivered == 0 else 1

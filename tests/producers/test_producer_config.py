@@ -68,6 +68,7 @@ def test_farms_file_read(tmp_path: Path) -> None:
     ("document", "message"),
     [
         ({"farms": {}}, "expected"),
+        ({"portal_url": "http://127.0.0.1/", "farms": []}, "the farms list is empty"),
         ({"farms": [{"farm_id": "f", "username": "u", "password": "p"}]}, "portal_url"),
         (
             {
@@ -101,3 +102,10 @@ def test_farms_file_error_hides_password(tmp_path: Path) -> None:
     with pytest.raises(FarmsFileError) as caught:
         load_farms_file(_write(tmp_path / "farms.json", document))
     assert "s3cr3t" not in str(caught.value)
+
+
+@pytest.mark.parametrize("interval", ["inf", "nan", "0", "90000"])
+def test_scrape_interval_out_of_range(monkeypatch: pytest.MonkeyPatch, interval: str) -> None:
+    monkeypatch.setenv("FARMSTREAM_SCRAPE_INTERVAL_SECONDS", interval)
+    with pytest.raises(ValidationError, match="scrape_interval_seconds"):
+        ScraperSettings()

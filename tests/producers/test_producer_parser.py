@@ -7,9 +7,16 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from producers.exceptions import PayloadError
-from producers.parser import ParseContext, build_live, build_site_house, dead_letter, observed_time
+from producers.parser import (
+    ParseContext,
+    build_command,
+    build_live,
+    build_site_house,
+    dead_letter,
+    observed_time,
+)
 from producers.site_info import SiteHouse
-from producers.tables import Cell
+from producers.tables import Cell, read_command_data
 from producers.units import METRIC
 from schemas.events import Reading
 
@@ -93,3 +100,38 @@ def test_binary_dead_letter_base64() -> None:
     )
     assert letter.raw_encoding == "base64"
     assert base64.b64decode(letter.raw_payload) == raw
+
+
+def test_malformed_tables_dead_lettered() -> None:
+    payload = {
+        "dsData": {
+            "eRNBLResult": [{"Value": 0}],
+            "General": "x",
+            "TempSensor": [
+                {
+                    "ParameterKeyName": "Average_Temperature",
+                    "ParameterValue": "24.5",
+                    "ParameterUnitType": "UT_Temperature",
+                },
+                ["not", "a", "row"],
+                {"ParameterValue": "25.0"},
+            ],
+            "General_View": [{"Anything": 1}],
+        }
+    }
+    data = read_command_data(payload)
+    result = build_command(data, command_id=0, house_number=2, context=_context(datetime.now(UTC)))
+    letters = sorted(result.dead_letters, key=lambda letter: letter.reason)
+    assert [letter.reason for letter in letters] == [
+        "dsData.General is a str, expected a list of rows",
+        "dsData.TempSensor[1] is not a parameter row with a ParameterKeyName",
+        "dsData.TempSensor[2] is not a parameter row with a ParameterKeyName",
+    ]
+    assert [letter.raw_payload for letter in letters] == [
+        '"x"',
+        '["not", "a", "row"]',
+        '{"ParameterValue": "25.0"}',
+    ]
+    assert {letter.house_number for letter in letters} == {2}
+    # The readable row is still read.
+    assert [reading.source_key for reading in result.readings] == ["TempSensor.Average_Temperature"]

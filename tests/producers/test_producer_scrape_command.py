@@ -68,3 +68,33 @@ def test_scrape_once_publishes(
     assert log.farm_id == "farm-cli"
     assert log.outcome == "success"
     assert log.houses_total == 2
+
+
+@pytest.mark.integration
+def test_scrape_once_failed_farm_exits_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    topic_prefix: str,
+    kafka_bootstrap: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with FakePortal({"grower": Account(password="pw", houses=1)}) as portal:
+        farms = tmp_path / "farms.json"
+        farms.write_text(
+            json.dumps(
+                {
+                    "portal_url": portal.url,
+                    "farms": [
+                        {"farm_id": "farm-ok", "username": "grower", "password": "pw"},
+                        {"farm_id": "farm-bad", "username": "grower", "password": "wrong"},
+                    ],
+                }
+            )
+        )
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("FARMSTREAM_FARMS_FILE", str(farms))
+        monkeypatch.setenv("FARMSTREAM_KAFKA_BOOTSTRAP", kafka_bootstrap)
+        monkeypatch.setenv("FARMSTREAM_TOPIC_PREFIX", topic_prefix)
+        monkeypatch.setenv("FARMSTREAM_SCRAPER_METRICS_PORT", "0")
+        assert main(["scrape", "--once"]) == 1
+    assert "scrape of 1 of 2 farms failed: farm-bad" in capsys.readouterr().err

@@ -99,6 +99,20 @@ def test_command_zero_wins_over_comparison(tmp_path: Path, portal: FakePortal) -
     assert house2["temperature.sensor_9"].value == 27.33
 
 
+def test_failed_command_zero_skips_status(tmp_path: Path, portal: FakePortal) -> None:
+    portal.faults.missing_data_set = 2  # the first attempt and its one retry
+    scraper, recorder = _scraper(_farms_file(tmp_path, portal))
+    logs = {log.farm_id: log for log in scraper.run_cycle()}
+    scraper.close()
+
+    assert logs["farm-good"].outcome == "partial"
+    # The agents would read the keys missing from a site-only status as failed sensors.
+    assert sorted(status.house_number for status in recorder.statuses) == [2, 3, 4, 5, 6, 7]
+    sources = {reading.source_command for reading in recorder.readings if reading.house_number == 1}
+    assert "GetSiteControllersInfo" in sources
+    assert "RNBL_GetCommandData/0" not in sources
+
+
 def test_bad_credentials_stop_farm(tmp_path: Path, portal: FakePortal) -> None:
     path = _farms_file(tmp_path, portal)
     scraper, recorder = _scraper(path)
