@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.events import Alert, Severity
 
@@ -37,9 +37,11 @@ class AlertPolicy:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
 
 
-@dataclass(frozen=True)
-class AlertKey:
-    """The identity of an alert: farm, house, subject and rule."""
+class AlertKey(NamedTuple):
+    """The identity of an alert: farm, house, subject and rule.
+
+    A named tuple rather than a dataclass: one is built and hashed for every reading.
+    """
 
     farm_id: str
     house_number: int | None

@@ -57,6 +57,8 @@ def _run(arguments: argparse.Namespace) -> int:
         redirect_stdouts=False,
         override_logging=False,
     )
+    # The progress spinner writes terminal escape codes into the log even when quiet.
+    worker.spinner = None
     worker.execute_from_commandline()
     logger.info("agents stopped")
     return 0
