@@ -13,7 +13,9 @@ import time
 from typing import Any
 
 _STANDARD_ATTRIBUTES = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime", "taskName"}
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
+    # uvicorn repeats each message with terminal colours in color_message.
+    | {"message", "asctime", "taskName", "color_message"}
 )
 
 

@@ -52,6 +52,14 @@ def test_formatter_quotes_spaces_and_quotes() -> None:
     assert 'empty=""' in line
 
 
+def test_formatter_drops_coloured_copy() -> None:
+    record = _record("Started server", {"color_message": "\x1b[1mStarted\x1b[0m server", "port": 8000})
+
+    line = KeyValueFormatter().format(record)
+
+    assert line.endswith("Started server port=8000")
+
+
 def test_formatter_adds_traceback() -> None:
     try:
         raise ValueError("broken payload")
