@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"farmstream.commands.{name}")
         module.register(subparsers)
+    # A command's --help opens with its one-line help when it sets no description of its own.
+    for action in subparsers._choices_actions:
+        command = subparsers.choices[action.dest]
+        if command.description is None:
+            command.description = action.help
     return parser
 
 

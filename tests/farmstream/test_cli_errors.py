@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from farmstream.cli import main
+from farmstream.cli import build_parser, main
 
 FARMSTREAM = Path(sys.executable).with_name("farmstream")
 
@@ -109,3 +110,10 @@ def test_invalid_log_level_names_variable(
     error = capsys.readouterr().err
     assert "FARMSTREAM_LOG_LEVEL" in error
     assert "'LOUD'" in error
+
+
+def test_every_command_help_describes_it() -> None:
+    parser = build_parser()
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    missing = [name for name, command in commands.choices.items() if not command.description]
+    assert missing == []
