@@ -52,7 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notifier.exceptions import NotifierConfigError
-from schemas.events import AlertState, Severity
+from schemas.events import ALERT_RULES, AlertState, Severity
 from schemas.topics import DEFAULT_PREFIX
 
 
@@ -242,6 +242,12 @@ def _check_references(routing: RoutingConfig) -> list[str]:
                 f"rules[{index}].name: duplicate rule name {rule.name!r}: give each rule its own name"
             )
         seen_rules.add(rule.name)
+        unknown = sorted(set(rule.alert_rules) - ALERT_RULES) if rule.alert_rules != "*" else []
+        if unknown:
+            problems.append(
+                f"rules[{index}].alert_rules: unknown alert rule {', '.join(map(repr, unknown))}: use "
+                f"one of: {', '.join(sorted(ALERT_RULES))}"
+            )
         for channel in rule.channels:
             if channel not in routing.channels:
                 defined = ", ".join(sorted(routing.channels))

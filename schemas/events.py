@@ -198,6 +198,26 @@ class DeadLetter(_Event):
     created_at: AwareDatetime
 
 
+ALERT_RULES: frozenset[str] = frozenset(
+    {
+        "anomaly",
+        "temperature_off_target",
+        "static_pressure_out_of_band",
+        "co2_over_limit",
+        "ammonia_over_limit",
+        "water_to_feed_ratio",
+        "water_at_night",
+        "sensor_out_of_range",
+        "sensor_failed",
+        "controller_offline",
+        "controller_alarm",
+        "controller_stale",
+        "scraper_failed",
+    }
+)
+"""Every rule an :class:`Alert` may name, so alert consumers can check their routing against it."""
+
+
 class Alert(_Event):
     """One transition of an alert: opened, reminded while open, or resolved.
 

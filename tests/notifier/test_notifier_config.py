@@ -156,3 +156,13 @@ def test_ca_file_checked(tmp_path: Path) -> None:
         "channels.grower.ca_file: set security to starttls or ssl, or remove ca_file",
         f"channels.grower.ca_file: file {str(tmp_path / 'absent.pem')!r} not found",
     ]
+
+
+def test_unknown_alert_rule_named(tmp_path: Path) -> None:
+    document = {
+        "channels": {"ops": {"type": "webhook", "url": "https://127.0.0.1/hook"}},
+        "rules": [{"name": "gas", "alert_rules": ["ammonia_over_limit", "amonia_high"], "channels": ["ops"]}],
+    }
+    problems = _problems(_write(tmp_path, "notifier.json", json.dumps(document)), {})
+    assert len(problems) == 1
+    assert problems[0].startswith("rules[0].alert_rules: unknown alert rule 'amonia_high': use one of: ")

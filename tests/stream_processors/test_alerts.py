@@ -5,8 +5,9 @@ from __future__ import annotations
 import pickle
 from datetime import UTC, datetime, timedelta
 
-from schemas.events import Alert
+from schemas.events import ALERT_RULES, Alert
 from stream_processors.alerts import AlertKey, AlertMachine, AlertPolicy, Condition
+from stream_processors.core import DEFAULT_POLICIES
 
 KEY = AlertKey("farm-a", 1, "temperature.average", "temperature_off_target")
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -96,3 +97,8 @@ def test_restored_machine_continues() -> None:
     resolved = _run(restored, policy, [(5, OFF)])
     assert [alert.state for alert in resolved] == ["resolved"]
     assert resolved[0].alert_id == opened[0].alert_id
+
+
+def test_rule_catalogue_matches_policies() -> None:
+    # Alert consumers check their routing against ALERT_RULES, so every rule the core raises is in it.
+    assert set(DEFAULT_POLICIES) == ALERT_RULES
