@@ -108,7 +108,7 @@ class PartitionWorker:
         return self.handle_many([(topic, partition, offset, value)])
 
     def handle_many(self, batch: list[tuple[str, int, int, bytes | None]]) -> list[OutgoingMessage]:
-        """Process input messages in order, each in its own error boundary; metrics are updated per batch."""
+        """Process input messages in order, each in its own error boundary, and update the metrics once."""
         started = time.perf_counter()
         messages: list[OutgoingMessage] = []
         kinds: dict[str, int] = {}
