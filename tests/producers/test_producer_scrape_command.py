@@ -38,6 +38,24 @@ def test_scrape_bad_farms_file_errors(
     assert "invalid JSON in farms file" in capsys.readouterr().err
 
 
+def _configure_farms(
+    monkeypatch: pytest.MonkeyPatch,
+    directory: Path,
+    portal_url: str,
+    farms: list[dict[str, str]],
+    bootstrap: str,
+    prefix: str,
+) -> None:
+    """Write a farms file for the portal and point the scraper's variables at it and the broker."""
+    path = directory / "farms.json"
+    path.write_text(json.dumps({"portal_url": portal_url, "farms": farms}))
+    monkeypatch.chdir(directory)
+    monkeypatch.setenv("FARMSTREAM_FARMS_FILE", str(path))
+    monkeypatch.setenv("FARMSTREAM_KAFKA_BOOTSTRAP", bootstrap)
+    monkeypatch.setenv("FARMSTREAM_TOPIC_PREFIX", prefix)
+    monkeypatch.setenv("FARMSTREAM_SCRAPER_METRICS_PORT", "0")
+
+
 @pytest.mark.integration
 def test_scrape_once_publishes(
     tmp_path: Path,
@@ -47,20 +65,8 @@ def test_scrape_once_publishes(
     consume_messages: Callable[..., list[Any]],
 ) -> None:
     with FakePortal({"grower": Account(password="pw", houses=2)}) as portal:
-        farms = tmp_path / "farms.json"
-        farms.write_text(
-            json.dumps(
-                {
-                    "portal_url": portal.url,
-                    "farms": [{"farm_id": "farm-cli", "username": "grower", "password": "pw"}],
-                }
-            )
-        )
-        monkeypatch.chdir(tmp_path)
-        monkeypatch.setenv("FARMSTREAM_FARMS_FILE", str(farms))
-        monkeypatch.setenv("FARMSTREAM_KAFKA_BOOTSTRAP", kafka_bootstrap)
-        monkeypatch.setenv("FARMSTREAM_TOPIC_PREFIX", topic_prefix)
-        monkeypatch.setenv("FARMSTREAM_SCRAPER_METRICS_PORT", "0")
+        farms = [{"farm_id": "farm-cli", "username": "grower", "password": "pw"}]
+        _configure_farms(monkeypatch, tmp_path, portal.url, farms, kafka_bootstrap, topic_prefix)
         assert main(["scrape", "--once"]) == 0
 
     [message] = consume_messages(topic_name(SCRAPE_LOG, topic_prefix), 1)
@@ -79,22 +85,10 @@ def test_scrape_once_failed_farm_exits_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with FakePortal({"grower": Account(password="pw", houses=1)}) as portal:
-        farms = tmp_path / "farms.json"
-        farms.write_text(
-            json.dumps(
-                {
-                    "portal_url": portal.url,
-                    "farms": [
-                        {"farm_id": "farm-ok", "username": "grower", "password": "pw"},
-                        {"farm_id": "farm-bad", "username": "grower", "password": "wrong"},
-                    ],
-                }
-            )
-        )
-        monkeypatch.chdir(tmp_path)
-        monkeypatch.setenv("FARMSTREAM_FARMS_FILE", str(farms))
-        monkeypatch.setenv("FARMSTREAM_KAFKA_BOOTSTRAP", kafka_bootstrap)
-        monkeypatch.setenv("FARMSTREAM_TOPIC_PREFIX", topic_prefix)
-        monkeypatch.setenv("FARMSTREAM_SCRAPER_METRICS_PORT", "0")
+        farms = [
+            {"farm_id": "farm-ok", "username": "grower", "password": "pw"},
+            {"farm_id": "farm-bad", "username": "grower", "password": "wrong"},
+        ]
+        _configure_farms(monkeypatch, tmp_path, portal.url, farms, kafka_bootstrap, topic_prefix)
         assert main(["scrape", "--once"]) == 1
     assert "scrape of 1 of 2 farms failed: farm-bad" in capsys.readouterr().err
