@@ -1,16 +1,24 @@
 """Portal client of one farm account: login, session headers, retries and error classification.
 
-Each :class:`PortalClient` owns one ``requests.Session``. It logs in on
-``{portal_url}Latest/Services/AllServices.svc/Login``, then calls
-``{WebServerUrl}Services/AllServices.svc/{Method}`` with the ``userToken`` and
-``farmConnectionToken`` headers and the ``ASP.NET_SessionId`` cookie. Transient failures are
-retried with exponential backoff and full jitter. An expired session gets one new login per call.
-Rejected credentials raise :class:`CredentialsRejectedError` and are not retried.
+Each :class:`PortalClient` owns one ``requests.Session`` and speaks the account's login style:
+
+* ``classic`` logs in on ``{portal_url}Latest/Services/AllServices.svc/Login``, then calls
+  ``{WebServerUrl}Services/AllServices.svc/{Method}`` with the ``userToken`` and
+  ``farmConnectionToken`` headers and the ``ASP.NET_SessionId`` cookie.
+* ``api`` (the newer web UI) logs in on ``{portal_url}api/Login``, then calls
+  ``{WebServerUrl}{Method}``, where ``WebServerUrl`` defaults to ``{portal_url}api/``, with
+  ``Authorization: Bearer <UserToken>``. It needs no ``ConnectionToken``, but sends it and the session
+  cookie when the login returned them.
+
+Both styles use the same method names and bodies. Transient failures are retried with exponential
+backoff and full jitter. An expired session gets one new login per call. Rejected credentials raise
+:class:`CredentialsRejectedError` and are not retried.
 """
 
 from __future__ import annotations
 
 import http.cookiejar
+import ipaddress
 import json
 import logging
 import random
@@ -37,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 SERVICE_PATH = "Services/AllServices.svc/"
 LOGIN_PATH = "Latest/" + SERVICE_PATH + "Login"
+API_BASE_PATH = "api/"
+API_LOGIN_PATH = API_BASE_PATH + "Login"
 SESSION_COOKIE = "ASP.NET_SessionId"
 RNBL_SUCCESS = 20
 RNBL_NULL_RESULT = 0
@@ -68,7 +78,7 @@ class Response:
 class _Session:
     web_url: str
     user_token: str
-    connection_token: str
+    connection_token: str | None
     session_id: str | None
     gateway_name: str | None
 
@@ -90,14 +100,15 @@ def _first_text(document: Mapping[str, Any], *paths: tuple[str, ...]) -> str | N
     return None
 
 
-def resolve_web_server_url(portal_url: str, web_server_url: str | None) -> str:
+def resolve_web_server_url(portal_url: str, web_server_url: str | None, default_path: str = "Latest/") -> str:
     """Return the absolute service base for a login's ``WebServerUrl``, with a trailing slash.
 
-    A relative value is resolved against the portal. An absolute value on another origin keeps its
-    path but is re-based onto the configured portal, so tokens only go to the configured host.
+    A missing value gives ``portal_url + default_path``. A relative value is resolved against the
+    portal. An absolute value on another origin keeps its path but is re-based onto the configured
+    portal, so tokens only go to the configured host.
     """
     if not web_server_url:
-        return portal_url + "Latest/"
+        return portal_url + default_path
     portal = urlsplit(portal_url)
     target = urlsplit(urljoin(portal_url, web_server_url))
     if (target.scheme, target.netloc) != (portal.scheme, portal.netloc):
@@ -108,6 +119,25 @@ def resolve_web_server_url(portal_url: str, web_server_url: str | None) -> str:
         target = target._replace(scheme=portal.scheme, netloc=portal.netloc)
     path = target.path if target.path.endswith("/") else target.path + "/"
     return urlunsplit((target.scheme, target.netloc, path, "", ""))
+
+
+def ui_origin(portal_url: str) -> str:
+    """Return the web UI origin that the ``api`` style sends as ``Origin``, without a trailing slash.
+
+    The newer UI is served from the portal's domain with a ``ui.`` prefix, so ``https://rotemnetweb.com/``
+    gives ``https://ui.rotemnetweb.com``. An IP address, ``localhost`` or a ``ui.`` host is kept as is.
+    """
+    # NOTE: the ui. prefix is known only for rotemnetweb.com, and the regional domains are assumed alike.
+    parts = urlsplit(portal_url)
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        is_address = True
+    except ValueError:
+        is_address = False
+    if is_address or host == "localhost" or "." not in host or host.startswith("ui."):
+        return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}://ui.{parts.netloc}"
 
 
 class _NoCookieJarPolicy(http.cookiejar.DefaultCookiePolicy):
@@ -156,12 +186,17 @@ class PortalClient:
         """Close the HTTP connections."""
         self.http.close()
 
+    def _origin(self) -> str:
+        if self.account.login_style == "api":
+            return ui_origin(self.account.portal_url)
+        portal = urlsplit(self.account.portal_url)
+        return f"{portal.scheme}://{portal.netloc}"
+
     def _base_headers(self, referer: str) -> dict[str, str]:
-        origin = urlsplit(self.account.portal_url)
         return {
             "Accept": "application/json, text/plain, */*",
             "Content-Type": "application/json;charset=UTF-8",
-            "Origin": f"{origin.scheme}://{origin.netloc}",
+            "Origin": self._origin(),
             "Referer": referer,
             "userLanguage": "ENGLISH",
             "X-Requested-With": "XMLHttpRequest",
@@ -199,17 +234,22 @@ class PortalClient:
 
     def login(self) -> None:
         """Log in and keep the tokens, cookie and service URL; CredentialsRejectedError if refused."""
-        url = self.account.portal_url + LOGIN_PATH
+        api_style = self.account.login_style == "api"
         body = {
             "prmUsername": self.account.username,
             "prmPassword": self.account.password.get_secret_value(),
             "prmIsNativeAppLogin": False,
             "prmIsKeepMeSignedIn": False,
         }
-        headers = {
-            **self._base_headers(self.account.portal_url + "Latest/rotemWebApp/User.html"),
-            "userToken": "null",
-        }
+        if api_style:
+            url = self.account.portal_url + API_LOGIN_PATH
+            headers = self._base_headers(self._origin() + "/RotemWebApp/User.html")
+        else:
+            url = self.account.portal_url + LOGIN_PATH
+            headers = {
+                **self._base_headers(self.account.portal_url + "Latest/rotemWebApp/User.html"),
+                "userToken": "null",
+            }
         self._session = None
         self._latest_session_id = None
         try:
@@ -231,9 +271,10 @@ class PortalClient:
         connection_token = _first_text(
             payload, ("FarmConnectionInfo", "ConnectionToken"), ("ConnectionToken",)
         )
-        if not user_token or not connection_token:
+        if not user_token or (not connection_token and not api_style):
+            missing = "UserToken" if api_style else "UserToken or ConnectionToken"
             raise TransientPortalError(
-                f"login for farm {self.farm_id} returned no UserToken or ConnectionToken; will retry"
+                f"login for farm {self.farm_id} returned no {missing}, so it is retried"
             )
 
         web_server_url = _first_text(
@@ -247,7 +288,9 @@ class PortalClient:
             ("responseObj", "FarmConnectionInfo", "WebServerUrl"),
         )
         self._session = _Session(
-            web_url=resolve_web_server_url(self.account.portal_url, web_server_url),
+            web_url=resolve_web_server_url(
+                self.account.portal_url, web_server_url, API_BASE_PATH if api_style else "Latest/"
+            ),
             user_token=user_token,
             connection_token=connection_token,
             session_id=self._latest_session_id,
@@ -258,7 +301,12 @@ class PortalClient:
         farm_user = payload.get("FarmUser")
         self.login_user_info = farm_user if isinstance(farm_user, Mapping) else None
         logger.info(
-            "logged in to the portal", extra={"farm": self.farm_id, "web_server_url": self._session.web_url}
+            "logged in to the portal",
+            extra={
+                "farm": self.farm_id,
+                "login_style": self.account.login_style,
+                "web_server_url": self._session.web_url,
+            },
         )
 
     @property
@@ -271,15 +319,8 @@ class PortalClient:
             self.login()
         session = self._session
         assert session is not None
-        headers = {
-            **self._base_headers(session.web_url + "rotemWebApp/Main.html"),
-            "userToken": session.user_token,
-            "farmConnectionToken": session.connection_token,
-            "authorization": "",
-        }
-        if session.session_id:
-            headers["Cookie"] = f"{SESSION_COOKIE}={session.session_id}"
-        raw = self._post(method, session.web_url + SERVICE_PATH + method, body, headers)
+        url, headers = self._service_request(session, method)
+        raw = self._post(method, url, body, headers)
         payload = check_envelope(read_envelope(decode_json(raw), raw), method)
         if require_data_set:
             data_set = payload.get("dsData") if isinstance(payload, Mapping) else None
@@ -296,6 +337,27 @@ class PortalClient:
                         raw,
                     )
         return Response(payload=payload, raw=raw)
+
+    def _service_request(self, session: _Session, method: str) -> tuple[str, dict[str, str]]:
+        """Return the URL and headers of a service call in the account's login style."""
+        if self.account.login_style == "api":
+            url = session.web_url + method
+            headers = {
+                **self._base_headers(self._origin() + "/RotemWebApp/Main.html"),
+                "Authorization": f"Bearer {session.user_token}",
+            }
+        else:
+            url = session.web_url + SERVICE_PATH + method
+            headers = {
+                **self._base_headers(session.web_url + "rotemWebApp/Main.html"),
+                "userToken": session.user_token,
+                "authorization": "",
+            }
+        if session.connection_token:
+            headers["farmConnectionToken"] = session.connection_token
+        if session.session_id:
+            headers["Cookie"] = f"{SESSION_COOKIE}={session.session_id}"
+        return url, headers
 
     def call(self, method: str, body: object = None, *, require_data_set: bool = False) -> Response:
         """Call a service with retries; raise the last PortalError when retries are exhausted."""

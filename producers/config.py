@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from producers.farms import FarmAccount, check_timezone, load_farms_file
+from producers.farms import FarmAccount, LoginStyle, check_login_style, check_timezone, load_farms_file
 from schemas.topics import DEFAULT_PREFIX
 
 
@@ -16,7 +16,8 @@ class ScraperSettings(BaseSettings):
     """Accounts, schedule, timeouts, retries and Kafka settings of ``farmstream scrape``.
 
     Accounts come from ``FARMSTREAM_FARMS_FILE``, or, for one farm, from ``FARMSTREAM_PORTAL_URL``,
-    ``FARMSTREAM_PORTAL_USERNAME``, ``FARMSTREAM_PORTAL_PASSWORD`` and ``FARMSTREAM_FARM_ID``.
+    ``FARMSTREAM_PORTAL_USERNAME``, ``FARMSTREAM_PORTAL_PASSWORD`` and ``FARMSTREAM_FARM_ID``, with the
+    optional ``FARMSTREAM_FARM_TIMEZONE`` and ``FARMSTREAM_FARM_LOGIN_STYLE`` (``classic`` or ``api``).
     """
 
     model_config = SettingsConfigDict(env_prefix="FARMSTREAM_", env_file=".env", extra="ignore")
@@ -27,6 +28,10 @@ class ScraperSettings(BaseSettings):
     portal_password: SecretStr | None = None
     farm_id: str | None = None
     farm_timezone: str = Field(default="UTC", description="IANA time zone of the single account's farm.")
+    farm_login_style: LoginStyle = Field(
+        default="classic",
+        description="Login and path style of the single account: classic (Latest/Services paths) or api.",
+    )
 
     scrape_interval_seconds: float = Field(
         default=300.0, gt=0, le=86400, allow_inf_nan=False, description="Seconds between cycle starts."
@@ -57,6 +62,7 @@ class ScraperSettings(BaseSettings):
     )
 
     _check_timezone = field_validator("farm_timezone")(check_timezone)
+    _check_login_style = field_validator("farm_login_style", mode="before")(check_login_style)
 
     @model_validator(mode="after")
     def _check_accounts(self) -> ScraperSettings:
@@ -90,5 +96,6 @@ class ScraperSettings(BaseSettings):
                 username=self.portal_username,
                 password=self.portal_password,
                 timezone=self.farm_timezone,
+                login_style=self.farm_login_style,
             )
         ]

@@ -3,9 +3,20 @@
 File format::
 
     {"portal_url": "http://127.0.0.1:8800/",
-     "farms": [{"farm_id": "farm-a", "username": "...", "password": "...", "timezone": "America/Chicago"}]}
+     "farms": [{"farm_id": "farm-a", "username": "...", "password": "...", "timezone": "America/Chicago"},
+               {"farm_id": "farm-b", "username": "...", "password": "...", "login_style": "api"}]}
 
-A farm entry may carry its own ``portal_url``. Passwords are kept as ``SecretStr`` and never logged.
+A farm entry may carry its own ``portal_url``. ``timezone`` is an IANA name (default ``UTC``).
+``login_style`` selects the portal's login and path style (default ``classic``):
+
+* ``classic``: login on ``{portal_url}Latest/Services/AllServices.svc/Login``, then service calls on
+  ``{WebServerUrl}Services/AllServices.svc/{Method}`` with the ``userToken`` and
+  ``farmConnectionToken`` headers and the ``ASP.NET_SessionId`` cookie.
+* ``api``: the newer web UI's style, with login on ``{portal_url}api/Login``, then service calls on
+  ``{WebServerUrl}{Method}`` (``WebServerUrl`` defaults to ``{portal_url}api/``) with an
+  ``Authorization: Bearer`` header that carries the login's ``UserToken``.
+
+Passwords are kept as ``SecretStr`` and never logged.
 """
 
 from __future__ import annotations
@@ -13,9 +24,13 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+LoginStyle = Literal["classic", "api"]
+LOGIN_STYLES: tuple[str, ...] = get_args(LoginStyle)
 
 
 class FarmsFileError(ValueError):
@@ -36,6 +51,16 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def check_login_style(value: object) -> object:
+    """Return a known login style unchanged, raising ValueError that lists the choices otherwise."""
+    if value not in LOGIN_STYLES:
+        raise ValueError(
+            f"unknown login_style {value!r}: use 'classic' (Latest/Services/AllServices.svc paths) "
+            "or 'api' (api/ paths with a Bearer token)"
+        )
+    return value
+
+
 class FarmAccount(BaseModel):
     """One farm's portal account."""
 
@@ -46,8 +71,10 @@ class FarmAccount(BaseModel):
     username: str = Field(min_length=1)
     password: SecretStr
     timezone: str = "UTC"
+    login_style: LoginStyle = "classic"
 
     _check_timezone = field_validator("timezone")(check_timezone)
+    _check_login_style = field_validator("login_style", mode="before")(check_login_style)
 
     @field_validator("portal_url")
     @classmethod
@@ -62,8 +89,13 @@ class FarmAccount(BaseModel):
         return ZoneInfo(self.timezone)
 
     def credentials_fingerprint(self) -> str:
-        """Return a digest of URL, username and password, to notice a change without storing them."""
-        text = "\x1f".join((self.portal_url, self.username, self.password.get_secret_value()))
+        """Return a digest of URL, login style, username and password.
+
+        The digest notices a change of any of them without storing the password.
+        """
+        text = "\x1f".join(
+            (self.portal_url, self.login_style, self.username, self.password.get_secret_value())
+        )
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -90,7 +122,9 @@ def load_farms_file(path: Path) -> list[FarmAccount]:
             problems = "; ".join(
                 f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
             )
-            raise FarmsFileError(f"invalid farms file {path}: farms[{index}]: {problems}") from None
+            farm_id = entry.get("farm_id")
+            where = f"farms[{index}] (farm_id {farm_id!r})" if isinstance(farm_id, str) else f"farms[{index}]"
+            raise FarmsFileError(f"invalid farms file {path}: {where}: {problems}") from None
     if not accounts:
         raise FarmsFileError(f"invalid farms file {path}: the farms list is empty; add at least one farm")
     farm_ids = [account.farm_id for account in accounts]

@@ -3,7 +3,10 @@
 It serves Login on ``/Latest/Services/AllServices.svc/Login`` and the services on
 ``/Host6_V1/Services/AllServices.svc/<Method>`` with the real captured payloads, checks tokens and
 the session cookie, and injects faults on request: expired sessions, HTTP 5xx, malformed JSON,
-a UTF-8 BOM and rejected passwords. It is a test double, not the portal simulator.
+a UTF-8 BOM and rejected passwords. The newer UI's style is served too: Login on ``/api/Login``
+and the services on ``/api/<Method>``, authorised by ``Authorization: Bearer <UserToken>`` alone
+(that login returns no ConnectionToken and sets no cookie). It is a test double, not the portal
+simulator.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ def _captures_folder() -> Path:
 CAPTURES = _captures_folder()
 SERVICE_PREFIX = "/Host6_V1/Services/AllServices.svc/"
 LOGIN_PATH = "/Latest/Services/AllServices.svc/Login"
+API_PREFIX = "/api/"
+API_LOGIN_PATH = "/api/Login"
 
 
 def load_capture(name: str) -> dict[str, Any]:
@@ -105,6 +110,12 @@ class Faults:
     """Limit malformed_json to one service method."""
     bom: bool = False
     missing_data_set: int = 0
+    expire_with_http_401: bool = False
+    """Return HTTP 401 for an expired /api/ session instead of an isInSession:false envelope."""
+    reject_classic_login: bool = False
+    """Reject every login on the classic path, as for an account that only the /api/ login accepts."""
+    tokenless_api_logins: int = 0
+    """Accept an /api/ login but leave UserToken out of its response."""
 
 
 class _Server(ThreadingHTTPServer):
@@ -121,6 +132,10 @@ class FakePortal:
         self.calls: Counter[str] = Counter()
         self.logins: Counter[str] = Counter()
         self.lock = threading.Lock()
+        self.api_web_server_url: str | None = None
+        """WebServerUrl in the /api/Login response. None leaves it out, so the client uses its default."""
+        self.headers_seen: dict[str, dict[str, str]] = {}
+        """Headers of the last request on each path."""
         self._site = load_capture("GetSiteControllersInfo.json")
         self._commands = {
             0: load_capture("RNBL_GetCommandData_cmd0_main.json"),
@@ -229,8 +244,16 @@ class FakePortal:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 request = json.loads(self.rfile.read(length) or b"null")
+                with portal.lock:
+                    portal.headers_seen[self.path] = dict(self.headers.items())
                 if self.path == LOGIN_PATH:
                     self._login(request)
+                    return
+                if self.path == API_LOGIN_PATH:
+                    self._login(request, api_style=True)
+                    return
+                if self.path.startswith(API_PREFIX):
+                    self._api_service(self.path[len(API_PREFIX) :], request)
                     return
                 if not self.path.startswith(SERVICE_PREFIX):
                     self._send(404, b"not found")
@@ -260,12 +283,33 @@ class FakePortal:
                     return
                 self._send(200, portal._body(username, method, request))
 
-            def _login(self, request: dict[str, Any]) -> None:
+            def _api_service(self, method: str, request: dict[str, Any]) -> None:
+                authorization = self.headers.get("Authorization") or ""
+                token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
+                username = next(
+                    (name for name, account in portal.accounts.items() if account.user_token == token), None
+                )
+                with portal.lock:
+                    portal.calls[method] += 1
+                if username is None or portal._take("expire_sessions"):
+                    if portal.faults.expire_with_http_401:
+                        self._send(401, b'{"Message": "Authorization has been denied for this request."}')
+                    else:
+                        expired = envelope(None, isInSession=False, isAuthorize=False)
+                        self._send(200, json.dumps(expired).encode())
+                    return
+                if portal._take("server_errors"):
+                    self._send(503, b"<html>Service Unavailable</html>")
+                    return
+                self._send(200, portal._body(username, method, request))
+
+            def _login(self, request: dict[str, Any], api_style: bool = False) -> None:
                 username = request.get("prmUsername")
                 account = portal.accounts.get(str(username))
                 with portal.lock:
                     portal.logins[str(username)] += 1
-                if account is None or request.get("prmPassword") != account.password:
+                rejected = portal.faults.reject_classic_login and not api_style
+                if account is None or request.get("prmPassword") != account.password or rejected:
                     body = envelope(None, isSucceed=False)
                     body["ErrorObj"] = {"ErrorCode": 1, "ErrorMessage": "Login failed"}
                     self._send(200, json.dumps(body).encode())
@@ -273,6 +317,17 @@ class FakePortal:
                 account.user_token = uuid.uuid4().hex
                 account.connection_token = uuid.uuid4().hex
                 account.session_id = uuid.uuid4().hex
+                if api_style:
+                    api_payload: dict[str, Any] = {
+                        "FarmUser": {"UserToken": account.user_token, "UserName": username},
+                        "FarmConnectionInfo": {"GatewayName": "gw-" + str(username)},
+                    }
+                    if portal._take("tokenless_api_logins"):
+                        api_payload["FarmUser"] = {"UserName": username}
+                    if portal.api_web_server_url is not None:
+                        api_payload["WebServerUrl"] = portal.api_web_server_url
+                    self._send(200, json.dumps(envelope(api_payload)).encode())
+                    return
                 payload = {
                     "FarmUser": {"UserToken": account.user_token, "UserName": username},
                     "FarmConnectionInfo": {

@@ -109,3 +109,60 @@ def test_scrape_interval_out_of_range(monkeypatch: pytest.MonkeyPatch, interval:
     monkeypatch.setenv("FARMSTREAM_SCRAPE_INTERVAL_SECONDS", interval)
     with pytest.raises(ValidationError, match="scrape_interval_seconds"):
         ScraperSettings()
+
+
+def test_farms_file_login_style(tmp_path: Path) -> None:
+    farms = [
+        {"farm_id": "farm-1", "username": "a", "password": "p1"},
+        {"farm_id": "farm-2", "username": "b", "password": "p2", "login_style": "api"},
+    ]
+    path = _write(tmp_path / "farms.json", {"portal_url": "http://127.0.0.1:8800", "farms": farms})
+    accounts = load_farms_file(path)
+    assert [account.login_style for account in accounts] == ["classic", "api"]
+
+
+def test_unknown_login_style_names_farm(tmp_path: Path) -> None:
+    farm = {"farm_id": "farm-9", "username": "u", "password": "p", "login_style": "bearer"}
+    path = _write(tmp_path / "farms.json", {"portal_url": "http://127.0.0.1/", "farms": [farm]})
+    with pytest.raises(FarmsFileError) as caught:
+        load_farms_file(path)
+    message = str(caught.value)
+    assert "farms[0] (farm_id 'farm-9')" in message
+    assert "unknown login_style 'bearer'" in message
+    assert "'classic'" in message
+    assert "'api'" in message
+
+
+def test_login_style_changes_fingerprint(tmp_path: Path) -> None:
+    farm = {"farm_id": "farm-1", "username": "a", "password": "p1"}
+    path = _write(tmp_path / "farms.json", {"portal_url": "http://127.0.0.1/", "farms": [farm]})
+    [classic] = load_farms_file(path)
+    _write(path, {"portal_url": "http://127.0.0.1/", "farms": [{**farm, "login_style": "api"}]})
+    [api] = load_farms_file(path)
+    assert classic.credentials_fingerprint() != api.credentials_fingerprint()
+
+
+def _single_account_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FARMSTREAM_FARMS_FILE", raising=False)
+    monkeypatch.setenv("FARMSTREAM_PORTAL_URL", "http://127.0.0.1:8800")
+    monkeypatch.setenv("FARMSTREAM_PORTAL_USERNAME", "grower")
+    monkeypatch.setenv("FARMSTREAM_PORTAL_PASSWORD", "hunter2")
+    monkeypatch.setenv("FARMSTREAM_FARM_ID", "farm-a")
+
+
+def test_single_account_login_style(monkeypatch: pytest.MonkeyPatch) -> None:
+    _single_account_environment(monkeypatch)
+    monkeypatch.delenv("FARMSTREAM_FARM_LOGIN_STYLE", raising=False)
+    [default] = ScraperSettings(_env_file=None).accounts()  # type: ignore[call-arg]
+    monkeypatch.setenv("FARMSTREAM_FARM_LOGIN_STYLE", "api")
+    [account] = ScraperSettings(_env_file=None).accounts()  # type: ignore[call-arg]
+    assert default.login_style == "classic"
+    assert account.login_style == "api"
+
+
+def test_invalid_login_style_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    _single_account_environment(monkeypatch)
+    monkeypatch.setenv("FARMSTREAM_FARM_LOGIN_STYLE", "Bearer")
+    with pytest.raises(ValidationError, match="unknown login_style 'Bearer'") as caught:
+        ScraperSettings(_env_file=None)  # type: ignore[call-arg]
+    assert caught.value.errors()[0]["loc"] == ("farm_login_style",)

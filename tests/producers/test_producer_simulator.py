@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,20 @@ from simulator.server import start
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("login_style", ["classic", "api"])
 def test_simulator_farms_reach_kafka(
-    tmp_path: Path, kafka_bootstrap: str, topic_prefix: str, consume_messages: Callable[..., list[Any]]
+    tmp_path: Path,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    consume_messages: Callable[..., list[Any]],
+    login_style: str,
 ) -> None:
     with start(default_config(seed=3), port=0) as simulator:
         farms_file = simulator.farms_file(tmp_path / "farms.json")
+        document = json.loads(farms_file.read_text(encoding="utf-8"))
+        for farm in document["farms"]:
+            farm["login_style"] = login_style
+        farms_file.write_text(json.dumps(document), encoding="utf-8")
         settings = ScraperSettings(  # type: ignore[call-arg]
             farms_file=farms_file,
             kafka_bootstrap=kafka_bootstrap,
@@ -36,9 +46,15 @@ def test_simulator_farms_reach_kafka(
         publisher = EventPublisher.connect(kafka_bootstrap, prefix=topic_prefix, metrics=metrics, linger_ms=5)
         scraper = Scraper(settings, publisher=publisher, metrics=metrics)
         logs = scraper.run_cycle()
+        service_urls = {farm.client.session_web_url for farm in scraper.coordinators.values()}
         scraper.close()
 
     assert {log.outcome for log in logs} == {"success"}
+    # The api style's service base ends in /api/, and the classic style's in /HostN_V1/.
+    assert service_urls
+    for url in service_urls:
+        assert url is not None
+        assert url.endswith("/api/") == (login_style == "api"), url
     assert sum(log.dead_letters for log in logs) == 0
     total = sum(log.readings_published + log.houses_total for log in logs)
     events = [
