@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.config import ApiSettings
 from api.db import create_pool
 from api.exceptions import DATABASE_UNAVAILABLE, INTERNAL_ERROR, ApiError
+from api.keys import KeyCache
 from api.metrics import UNMATCHED_ROUTE, ApiMetrics
 from api.routes import alerts, controllers, exports, farms, health, houses, predictions, readings, scrape_logs
 from api.validation import validation_error
@@ -97,10 +98,15 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
 
 
-def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry | None = None) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None,
+    registry: CollectorRegistry | None = None,
+    key_cache: KeyCache | None = None,
+) -> FastAPI:
     """Build the API; the database pool opens when the application starts and closes when it stops.
 
-    ``registry`` receives the API's metrics; tests pass a fresh one each.
+    ``registry`` receives the API's metrics; tests pass a fresh one each. ``key_cache`` defaults to
+    one that keeps verified keys for FARMSTREAM_API_KEY_CACHE_SECONDS; tests pass one with a fake clock.
     """
     settings = settings if settings is not None else ApiSettings()
     metrics = ApiMetrics(registry if registry is not None else CollectorRegistry())
@@ -127,6 +133,7 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.key_cache = key_cache if key_cache is not None else KeyCache(settings.api_key_cache_seconds)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -65,6 +65,13 @@ class ApiSettings(BaseSettings):
         le=7 * 24 * 60,
         description="Latest readings look this far back from the house's newest reading, in minutes.",
     )
+    api_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long each API process reuses a verified API key without looking it up again, in "
+        "seconds, so a revoked key stops working within this time; 0 looks every key up on every request.",
+    )
     api_migrate_on_start: bool = Field(
         default=True, description="Apply pending database migrations when `farmstream api` starts."
     )

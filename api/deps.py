@@ -19,7 +19,7 @@ from api.exceptions import (
     OutsideScope,
     invalid_parameter,
 )
-from api.keys import Principal, authenticate
+from api.keys import KeyCache, Principal, authenticate
 from api.metrics import ApiMetrics
 
 _api_key_header = APIKeyHeader(
@@ -28,24 +28,34 @@ _api_key_header = APIKeyHeader(
 _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
 
 
-def get_settings(request: Request) -> ApiSettings:
+# Dependencies that do no I/O are still ``async def``, because FastAPI runs a plain ``def``
+# dependency in a worker thread, which costs a thread hop per dependency and request.
+
+
+async def get_settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
 
 
-def get_metrics(request: Request) -> ApiMetrics:
+async def get_metrics(request: Request) -> ApiMetrics:
     metrics: ApiMetrics = request.app.state.metrics
     return metrics
 
 
-def get_pool(request: Request) -> AsyncConnectionPool[AsyncConnection]:
+async def get_pool(request: Request) -> AsyncConnectionPool[AsyncConnection]:
     pool: AsyncConnectionPool[AsyncConnection] = request.app.state.pool
     return pool
+
+
+async def get_key_cache(request: Request) -> KeyCache:
+    cache: KeyCache = request.app.state.key_cache
+    return cache
 
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 PoolDep = Annotated[AsyncConnectionPool[AsyncConnection], Depends(get_pool)]
+KeyCacheDep = Annotated[KeyCache, Depends(get_key_cache)]
 
 
 async def get_connection(pool: PoolDep) -> AsyncIterator[AsyncConnection]:
@@ -62,6 +72,7 @@ ConnectionDep = Annotated[AsyncConnection, Depends(get_connection, scope="functi
 async def get_principal(
     connection: ConnectionDep,
     metrics: MetricsDep,
+    cache: KeyCacheDep,
     api_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -71,17 +82,22 @@ async def get_principal(
     if not key:
         metrics.auth_failures.labels("missing").inc()
         raise NotAuthenticated(MISSING_KEY, headers=challenge)
+    principal = cache.get(key)
+    if principal is not None:
+        metrics.key_cache_hits.inc()
+        return principal
     principal = await authenticate(connection, key)
     if principal is None:
         metrics.auth_failures.labels("invalid").inc()
         raise NotAuthenticated(INVALID_KEY, headers=challenge)
+    cache.put(key, principal)
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_page_limit(
+async def get_page_limit(
     settings: SettingsDep,
     limit: Annotated[
         int | None,

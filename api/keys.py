@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,6 +105,51 @@ async def authenticate(connection: psycopg.AsyncConnection[object], key: str) ->
     if not verify_secret(secret, row["key_hash"]):
         return None
     return Principal(key_id=row["key_id"], name=row["name"], farm_ids=frozenset(row["farm_ids"]))
+
+
+class KeyCache:
+    """Principals of recently verified keys, each reused for ``ttl_seconds`` after its verification.
+
+    A revoked key therefore keeps working in each API process for at most ``ttl_seconds`` after
+    the revocation commits. Entries are found by the SHA-256 digest of the full key, so the
+    process does not keep the keys themselves. Only successful verifications are cached, so
+    invalid keys cannot fill the cache; past ``max_entries`` the oldest entry goes first.
+    """
+
+    def __init__(
+        self, ttl_seconds: float, max_entries: int = 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[bytes, tuple[float, Principal]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> Principal | None:
+        """Return the principal of a key verified less than ``ttl_seconds`` ago, or None."""
+        if self.ttl_seconds <= 0:
+            return None
+        digest = hashlib.sha256(key.encode()).digest()
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        expires_at, principal = entry
+        if self._clock() >= expires_at:
+            del self._entries[digest]
+            return None
+        return principal
+
+    def put(self, key: str, principal: Principal) -> None:
+        """Remember a key that ``authenticate`` has just verified."""
+        if self.ttl_seconds <= 0:
+            return
+        digest = hashlib.sha256(key.encode()).digest()
+        self._entries.pop(digest, None)
+        while len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[digest] = (self._clock() + self.ttl_seconds, principal)
 
 
 def create_key(connection: psycopg.Connection[object], name: str, farm_ids: list[str]) -> tuple[str, str]:

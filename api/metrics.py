@@ -12,7 +12,7 @@ UNMATCHED_ROUTE = "<unmatched>"
 
 
 class ApiMetrics:
-    """Request counts and latency by route template, plus authentication and readiness failures."""
+    """Request counts and latency by route template, authentication, key cache and readiness counters."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
@@ -33,6 +33,11 @@ class ApiMetrics:
             "farmstream_api_auth_failures_total",
             "Requests rejected with 401, by reason (missing or invalid key).",
             ["reason"],
+            registry=registry,
+        )
+        self.key_cache_hits = Counter(
+            "farmstream_api_key_cache_hits_total",
+            "Requests authenticated from the cache of recently verified API keys, without a database lookup.",
             registry=registry,
         )
         self.readiness_failures = Counter(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic_core
 from fastapi import Response
 from pydantic import BaseModel
 
@@ -15,3 +16,13 @@ def model_response(model: type[BaseModel], content: dict[str, Any]) -> Response:
     response, so FastAPI does not validate and serialize the page a second time.
     """
     return Response(model.model_validate(content).model_dump_json(), media_type="application/json")
+
+
+def trusted_response(content: dict[str, Any]) -> Response:
+    """Serialize ``content`` with pydantic-core without validating it against a model first.
+
+    Only for rows whose columns are exactly the fields of the route's response model, with the
+    same types, as the readings queries select them (a test compares columns and fields). It
+    writes the same JSON as ``model_response`` and takes about half the time for a page of rows.
+    """
+    return Response(pydantic_core.to_json(content), media_type="application/json")

@@ -3,9 +3,16 @@
 One year of readings of one farm (8 houses x 60 parameters at 5-minute resolution, about 50
 million rows) is loaded into a freshly migrated database on plain PostgreSQL, then:
 
-- API: ``farmstream api`` (uvicorn, a separate process) on 127.0.0.1 is called by concurrent
-  httpx clients, each sending its next request when the response to the previous one arrives;
+- API: the API's uvicorn app (a separate process, httptools and uvloop unless ``--http`` and
+  ``--loop`` say otherwise) on 127.0.0.1 is called by concurrent clients, each sending its next
+  request when the response to the previous one arrives. The default client is a minimal keep-alive
+  HTTP/1.1 client on asyncio streams, one connection per client, because the load generator shares the
+  CPUs with the API and PostgreSQL; ``--client httpx`` uses one httpx.AsyncClient instead;
 - baseline: the same SQL the API runs, sent with psycopg from the same number of concurrent tasks.
+
+Each measurement reports the CPU time per request of the API processes (from /proc) and of the
+load generator (``time.process_time``), and the 1-minute load average when it started. Other work on
+the machine inflates latency much more than CPU time. ``--rounds`` repeats every measurement.
 
 Queries: ``GET /readings`` for one house and one parameter over the last 7 days at bucket=1h
 (168 rows), and ``GET /farms/{farm}/houses/{n}/readings/latest`` (60 rows). House and parameter
@@ -23,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
 import platform
 import signal
@@ -32,21 +41,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 import psycopg
+import uvloop
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
+from api.db import configure_session  # noqa: E402
 from api.keys import create_key  # noqa: E402
-from api.queries.readings import ReadingsFilter, build_readings_query  # noqa: E402
+from api.queries.readings import LATEST_READINGS_SQL, ReadingsFilter, build_readings_query  # noqa: E402
 from migrations import apply_migrations  # noqa: E402
 from schemas.parameters import PARAMETERS  # noqa: E402
 
@@ -56,18 +68,6 @@ DEFAULT_ADMIN_URL = os.environ.get(
 FARM = "bench-farm"
 HOUSES = 8
 PARAMETER_COUNT = 60
-LATEST_SQL = """
-    WITH newest AS (
-        SELECT max(observed_at) AS observed_at FROM readings
-        WHERE farm_id = %(farm)s AND house_number = %(house)s AND period = 'instant'
-    )
-    SELECT DISTINCT ON (r.controller_id, r.parameter)
-        r.parameter, r.controller_id, r.observed_at, r.value, r.unit, r.quality, r.target, r.growth_day
-    FROM readings AS r, newest
-    WHERE r.farm_id = %(farm)s AND r.house_number = %(house)s AND r.period = 'instant'
-        AND r.observed_at > newest.observed_at - %(window)s AND r.observed_at <= newest.observed_at
-    ORDER BY r.controller_id, r.parameter, r.observed_at DESC
-"""
 
 
 def log(message: str) -> None:
@@ -231,7 +231,9 @@ def free_port() -> int:
     return port
 
 
-def start_api(url: str, port: int, workers: int, pool_size: int) -> subprocess.Popen[bytes]:
+def start_api(
+    url: str, port: int, workers: int, pool_size: int, http: str, loop: str
+) -> subprocess.Popen[bytes]:
     environment = dict(
         os.environ,
         FARMSTREAM_DATABASE_URL=url,
@@ -248,6 +250,10 @@ def start_api(url: str, port: int, workers: int, pool_size: int) -> subprocess.P
         str(port),
         "--workers",
         str(workers),
+        "--http",
+        http,
+        "--loop",
+        loop,
         "--log-level",
         "warning",
         "--no-access-log",
@@ -264,6 +270,30 @@ def start_api(url: str, port: int, workers: int, pool_size: int) -> subprocess.P
     raise RuntimeError(f"the API did not respond on 127.0.0.1:{port} within 60 s; check its output above")
 
 
+def process_tree_cpu_seconds(root: int) -> float:
+    """Return the user and system CPU time of a process and all its descendants, from /proc."""
+    # Fields after the parenthesised command name: state is 0, ppid 1, utime 11, stime 12.
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree = {root}
+    grown = True
+    while grown:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grown = bool(children)
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -273,21 +303,48 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+@dataclass
+class Measurement:
+    """Latencies of one closed-loop run, with the CPU time spent on each side and the load average."""
+
+    latencies_ms: list[float]
+    elapsed_seconds: float
+    load_average: float
+    client_cpu_seconds: float
+    server_cpu_seconds: float | None = None
+
+    def row(self) -> dict[str, float]:
+        requests = len(self.latencies_ms)
+        result = {
+            "p50": statistics.median(self.latencies_ms),
+            "p99": percentile(self.latencies_ms, 0.99),
+            "rps": requests / self.elapsed_seconds,
+            "load": self.load_average,
+            "client_cpu_ms": self.client_cpu_seconds * 1000 / requests,
+        }
+        if self.server_cpu_seconds is not None:
+            result["server_cpu_ms"] = self.server_cpu_seconds * 1000 / requests
+        return result
+
+
 async def run_concurrently(
-    clients: int, requests_per_client: int, call: Callable[[int], Awaitable[None]]
-) -> tuple[list[float], float]:
-    """Run ``call(i)`` from ``clients`` closed-loop tasks; return latencies in ms and elapsed seconds."""
+    clients: int, requests_per_client: int, call: Callable[[int, int], Awaitable[None]]
+) -> Measurement:
+    """Run ``call(client, i)`` from ``clients`` closed-loop tasks and time every call."""
     latencies: list[float] = []
 
     async def client(index: int) -> None:
         for number in range(requests_per_client):
             started = time.perf_counter()
-            await call(index * requests_per_client + number)
+            await call(index, index * requests_per_client + number)
             latencies.append((time.perf_counter() - started) * 1000)
 
+    load_average = os.getloadavg()[0]
+    cpu_started = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(client(index) for index in range(clients)))
-    return latencies, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    return Measurement(latencies, elapsed, load_average, time.process_time() - cpu_started)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -295,67 +352,142 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
-    return {
-        "p50": statistics.median(latencies),
-        "p99": percentile(latencies, 0.99),
-        "rps": len(latencies) / elapsed,
-    }
+class KeepAliveConnection:
+    """One keep-alive HTTP/1.1 connection that sends GET requests and reads Content-Length bodies.
+
+    It parses only what the API sends to these requests, so the load generator spends little CPU.
+    """
+
+    def __init__(self, port: int, headers: dict[str, str]) -> None:
+        self.port = port
+        self.header_block = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.reconnects = 0
+
+    async def get(self, target: str) -> tuple[int, bytes]:
+        if self.reader is None or self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{self.header_block}\r\n"
+        self.writer.write(request.encode())
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionResetError):
+            # uvicorn closes a keep-alive connection after 5 idle seconds, which a client that finished
+            # its share early can reach; like other clients, send the request again on a new connection.
+            await self.close()
+            self.reconnects += 1
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.writer.write(request.encode())
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        length = None
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError(f"response without Content-Length: {head[:200]!r}")
+        return int(status_line.split(" ", 2)[1]), await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(ConnectionError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+Getter = Callable[[int, str], Awaitable[tuple[int, bytes]]]
+
+
+def check_count(status: int, body: bytes, expected: int) -> None:
+    # The API writes compact JSON, so a byte search finds the count without parsing every response.
+    if status != 200 or f'"count":{expected}'.encode() not in body:
+        raise RuntimeError(f"unexpected response {status}: {body[:200]!r}")
 
 
 async def measure_api(
-    port: int, key: str, end: datetime, clients: int, requests: int, warmup: int, week_rows: int
-) -> dict[str, dict[str, float]]:
+    api: subprocess.Popen[bytes],
+    port: int,
+    key: str,
+    end: datetime,
+    arguments: argparse.Namespace,
+    week_rows: int,
+) -> dict[str, list[Measurement]]:
     names = [name for name, _, _ in parameters()]
     start = end - timedelta(days=7)
+    clients = arguments.clients
+    results: dict[str, list[Measurement]] = {}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    results = {}
-    async with httpx.AsyncClient(
+    http = httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, limits=limits, timeout=30
-    ) as http:
+    )
+    connections = [KeepAliveConnection(port, {"X-API-Key": key}) for _ in range(clients)]
 
-        async def week_hourly(index: int) -> None:
-            params = {
-                "from": start.isoformat(),
-                "to": end.isoformat(),
-                "bucket": "1h",
-                "house_number": index % HOUSES + 1,
-                "parameter": names[index % len(names)],
-                "limit": 1000,
-            }
-            response = await http.get("/readings", params=params)
-            if response.status_code != 200 or response.json()["count"] != week_rows:
-                raise RuntimeError(f"unexpected response {response.status_code}: {response.text[:200]}")
+    async def get_httpx(client: int, target: str) -> tuple[int, bytes]:
+        response = await http.get(target)
+        return response.status_code, response.content
 
-        async def latest(index: int) -> None:
-            response = await http.get(f"/farms/{FARM}/houses/{index % HOUSES + 1}/readings/latest")
-            if response.status_code != 200 or response.json()["count"] != PARAMETER_COUNT:
-                raise RuntimeError(f"unexpected response {response.status_code}: {response.text[:200]}")
+    async def get_raw(client: int, target: str) -> tuple[int, bytes]:
+        return await connections[client].get(target)
 
-        for name, call in (("7 days at 1h", week_hourly), ("latest readings", latest)):
-            await run_concurrently(clients, warmup, call)
-            results[name] = summary(*await run_concurrently(clients, requests, call))
+    get: Getter = get_httpx if arguments.client == "httpx" else get_raw
+
+    async def week_hourly(client: int, index: int) -> None:
+        params = {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "bucket": "1h",
+            "house_number": index % HOUSES + 1,
+            "parameter": names[index % len(names)],
+            "limit": 1000,
+        }
+        check_count(*await get(client, f"/readings?{urlencode(params)}"), week_rows)
+
+    async def latest(client: int, index: int) -> None:
+        check_count(
+            *await get(client, f"/farms/{FARM}/houses/{index % HOUSES + 1}/readings/latest"), PARAMETER_COUNT
+        )
+
+    try:
+        status, body = await get(0, f"/farms/{FARM}/houses/1/readings/latest")
+        if status != 200 or json.loads(body)["count"] != PARAMETER_COUNT:
+            raise RuntimeError(f"unexpected response {status}: {body[:200]!r}")
+        for round_number in range(arguments.rounds):
+            for name, call in (("7 days at 1h", week_hourly), ("latest readings", latest)):
+                await run_concurrently(clients, arguments.warmup, call)
+                server_started = process_tree_cpu_seconds(api.pid)
+                measurement = await run_concurrently(clients, arguments.requests, call)
+                measurement.server_cpu_seconds = process_tree_cpu_seconds(api.pid) - server_started
+                results.setdefault(name, []).append(measurement)
+                log(f"API round {round_number + 1}, {name}: {measurement.row()}")
+    finally:
+        await http.aclose()
+        for connection in connections:
+            await connection.close()
+    log(f"the minimal client reopened {sum(c.reconnects for c in connections)} closed keep-alive connections")
     return results
 
 
 async def measure_baseline(
-    url: str, end: datetime, clients: int, requests: int, warmup: int, week_rows: int
-) -> dict[str, dict[str, float]]:
+    url: str, end: datetime, arguments: argparse.Namespace, week_rows: int
+) -> dict[str, list[Measurement]]:
     names = [name for name, _, _ in parameters()]
     start = end - timedelta(days=7)
-    results = {}
+    clients = arguments.clients
+    results: dict[str, list[Measurement]] = {}
 
     async def configure(connection: psycopg.AsyncConnection[Any]) -> None:
-        # The same session settings as the API's pool (api/db.py), so both run the same plans.
-        await connection.execute("SET TIME ZONE 'UTC'")
-        await connection.execute("SET jit = off")
+        # The same session settings as the API's pool, so both run the same plans.
+        await configure_session(connection, statement_timeout_ms=0)
 
     async with AsyncConnectionPool(
         url, min_size=clients, max_size=clients, kwargs={"autocommit": True}, configure=configure
     ) as pool:
         await pool.wait()
 
-        async def week_hourly(index: int) -> None:
+        async def week_hourly(client: int, index: int) -> None:
             query = ReadingsFilter(
                 farm_ids=[FARM],
                 start=start,
@@ -370,16 +502,19 @@ async def measure_baseline(
             if len(rows) != week_rows:
                 raise RuntimeError(f"expected {week_rows} rows, got {len(rows)}")
 
-        async def latest(index: int) -> None:
+        async def latest(client: int, index: int) -> None:
             values = {"farm": FARM, "house": index % HOUSES + 1, "window": timedelta(minutes=60)}
             async with pool.connection() as connection:
-                rows = await (await connection.execute(LATEST_SQL, values)).fetchall()
+                rows = await (await connection.execute(LATEST_READINGS_SQL, values)).fetchall()
             if len(rows) != PARAMETER_COUNT:
                 raise RuntimeError(f"expected {PARAMETER_COUNT} rows, got {len(rows)}")
 
-        for name, call in (("7 days at 1h", week_hourly), ("latest readings", latest)):
-            await run_concurrently(clients, warmup, call)
-            results[name] = summary(*await run_concurrently(clients, requests, call))
+        for round_number in range(arguments.rounds):
+            for name, call in (("7 days at 1h", week_hourly), ("latest readings", latest)):
+                await run_concurrently(clients, arguments.warmup, call)
+                measurement = await run_concurrently(clients, arguments.requests, call)
+                results.setdefault(name, []).append(measurement)
+                log(f"psycopg round {round_number + 1}, {name}: {measurement.row()}")
     return results
 
 
@@ -399,6 +534,23 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=10, help="Unmeasured requests per client first.")
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes (default 1).")
     parser.add_argument("--pool-size", type=int, default=20, help="API database pool size per worker.")
+    parser.add_argument("--rounds", type=int, default=2, help="Measurements of each query (default 2).")
+    parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="Load generator: a minimal keep-alive HTTP/1.1 client (default) or httpx.AsyncClient.",
+    )
+    parser.add_argument(
+        "--http", choices=("httptools", "h11"), default="httptools", help="uvicorn HTTP parser."
+    )
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop", help="uvicorn event loop.")
+    parser.add_argument(
+        "--client-loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="Event loop of the load generator and the psycopg baseline.",
+    )
     parser.add_argument("--load-only", action="store_true", help="Load the database and stop.")
     arguments = parser.parse_args()
 
@@ -422,18 +574,13 @@ def main() -> int:
         # 168 hourly rows per house and parameter once 7 days are loaded.
         week_rows = min(arguments.days, 7) * 24
         port = free_port()
-        api = start_api(url, port, arguments.api_workers, arguments.pool_size)
+        run = asyncio.run if arguments.client_loop == "asyncio" else uvloop.run
+        api = start_api(url, port, arguments.api_workers, arguments.pool_size, arguments.http, arguments.loop)
         try:
-            api_results = asyncio.run(
-                measure_api(
-                    port, key, end, arguments.clients, arguments.requests, arguments.warmup, week_rows
-                )
-            )
+            api_results = run(measure_api(api, port, key, end, arguments, week_rows))
         finally:
             stop(api)
-        baseline = asyncio.run(
-            measure_baseline(url, end, arguments.clients, arguments.requests, arguments.warmup, week_rows)
-        )
+        baseline = run(measure_baseline(url, end, arguments, week_rows))
     finally:
         if arguments.keep_database is None:
             with psycopg.connect(arguments.admin_url, autocommit=True) as connection:
@@ -444,17 +591,25 @@ def main() -> int:
     print(
         f"\nmachine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
         f"readings: about {rows[0] if rows else 0:,}; clients: {arguments.clients}; "
-        f"requests per query: {arguments.clients * arguments.requests}; API workers: {arguments.api_workers}"
+        f"requests per query and round: {arguments.clients * arguments.requests}; "
+        f"API workers: {arguments.api_workers}; uvicorn: {arguments.http}, {arguments.loop}; "
+        f"load generator: {arguments.client}, {arguments.client_loop}"
     )
-    print("| query | API p50 | API p99 | API req/s | psycopg p50 | psycopg p99 | psycopg req/s | p99 ratio |")
-    print("|---|---|---|---|---|---|---|---|")
-    for query, measured in api_results.items():
-        raw = baseline[query]
-        print(
-            f"| {query} | {measured['p50']:.1f} ms | {measured['p99']:.1f} ms | {measured['rps']:.0f} | "
-            f"{raw['p50']:.1f} ms | {raw['p99']:.1f} ms | {raw['rps']:.0f} | "
-            f"{measured['p99'] / raw['p99']:.1f} |"
-        )
+    print(
+        "| query | load avg | API p50 | API p99 | API req/s | API CPU/req | client CPU/req "
+        "| psycopg p50 | psycopg p99 | psycopg req/s | p99 ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for query, measurements in api_results.items():
+        for measured, raw in zip(
+            (m.row() for m in measurements), (m.row() for m in baseline[query]), strict=True
+        ):
+            print(
+                f"| {query} | {measured['load']:.1f} | {measured['p50']:.1f} ms | {measured['p99']:.1f} ms "
+                f"| {measured['rps']:.0f} | {measured['server_cpu_ms']:.2f} ms "
+                f"| {measured['client_cpu_ms']:.2f} ms | {raw['p50']:.1f} ms | {raw['p99']:.1f} ms "
+                f"| {raw['rps']:.0f} | {measured['p99'] / raw['p99']:.1f} |"
+            )
     return 0
 
 

@@ -134,30 +134,32 @@ async def stream_readings(
             yield row
 
 
+LATEST_READINGS_SQL = """
+    WITH newest AS (
+        SELECT max(observed_at) AS observed_at FROM readings
+        WHERE farm_id = %(farm)s AND house_number = %(house)s AND period = 'instant'
+    )
+    SELECT DISTINCT ON (r.controller_id, r.parameter)
+        r.parameter, r.controller_id, r.observed_at, r.value, r.unit, r.quality, r.target,
+        r.growth_day
+    FROM readings AS r, newest
+    WHERE r.farm_id = %(farm)s AND r.house_number = %(house)s AND r.period = 'instant'
+        AND r.observed_at > newest.observed_at - %(window)s
+        AND r.observed_at <= newest.observed_at
+        AND EXISTS (SELECT 1 FROM houses WHERE farm_id = %(farm)s AND house_number = %(house)s)
+    ORDER BY r.controller_id, r.parameter, r.observed_at DESC
+"""
+
+
 async def latest_readings(
     connection: AsyncConnection, farm_id: str, house_number: int, window: timedelta
 ) -> list[Row]:
     """Return the newest instant reading of each parameter of a house.
 
     Only readings within ``window`` of the house's newest reading count, so a parameter that
-    stopped reporting long ago does not show as current.
+    stopped reporting long ago does not show as current. A house missing from the houses table
+    returns no rows even when it has readings, so rows imply that the house exists.
     """
     async with connection.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(
-            """
-            WITH newest AS (
-                SELECT max(observed_at) AS observed_at FROM readings
-                WHERE farm_id = %(farm)s AND house_number = %(house)s AND period = 'instant'
-            )
-            SELECT DISTINCT ON (r.controller_id, r.parameter)
-                r.parameter, r.controller_id, r.observed_at, r.value, r.unit, r.quality, r.target,
-                r.growth_day
-            FROM readings AS r, newest
-            WHERE r.farm_id = %(farm)s AND r.house_number = %(house)s AND r.period = 'instant'
-                AND r.observed_at > newest.observed_at - %(window)s
-                AND r.observed_at <= newest.observed_at
-            ORDER BY r.controller_id, r.parameter, r.observed_at DESC
-            """,
-            {"farm": farm_id, "house": house_number, "window": window},
-        )
+        await cursor.execute(LATEST_READINGS_SQL, {"farm": farm_id, "house": house_number, "window": window})
         return await cursor.fetchall()

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 
-def get_alerts_filter(
+async def get_alerts_filter(
     principal: PrincipalDep,
     state: Annotated[AlertStateFilter | None, Query(description="open or resolved.")] = None,
     severity: Annotated[SeverityFilter | None, Query(description="info, warning or critical.")] = None,

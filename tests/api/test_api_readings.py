@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
+from api.models import BucketReadingsPage, LatestReadingPublic, LatestReadingsPublic, RawReadingsPage
 from api.pagination import encode_cursor
 from tests.api.api_dataset import READING_STEPS, T0, expected_buckets
 from tests.api.conftest import LaneDatabase
@@ -213,3 +215,38 @@ def test_page_size_limit_is_a_setting(api_client: Any, lane_database: LaneDataba
         body = client.get("/readings", params=RANGE, headers=headers).json()
         assert body["count"] == 10
         assert body["next_cursor"] is not None
+
+
+@pytest.mark.parametrize(
+    ("params", "page_model"),
+    [
+        ({**RANGE, "period": "instant"}, RawReadingsPage),
+        ({**RANGE, "period": "day"}, RawReadingsPage),
+        ({**RANGE, "bucket": "5m"}, BucketReadingsPage),
+        ({**RANGE, "bucket": "1h"}, BucketReadingsPage),
+        ({**RANGE, "bucket": "1d"}, BucketReadingsPage),
+    ],
+)
+def test_readings_rows_match_response_model(
+    client: TestClient, lane_database: LaneDatabase, params: dict[str, str], page_model: type[BaseModel]
+) -> None:
+    # The readings routes serialize query rows without validating them, so the rows must have
+    # exactly the model's fields and types.
+    body = client.get(
+        "/readings", params=params, headers={"X-API-Key": lane_database.dataset.key_north}
+    ).json()
+    assert body["count"] > 0
+    row_model = page_model.model_fields["data"].annotation.__args__[0]  # type: ignore[union-attr]
+    for row in body["data"]:
+        assert list(row) == list(row_model.model_fields)
+    assert page_model.model_validate(body).model_dump(mode="json") == body
+
+
+def test_latest_rows_match_response_model(client: TestClient, lane_database: LaneDatabase) -> None:
+    dataset = lane_database.dataset
+    path = f"/farms/{dataset.north}/houses/1/readings/latest"
+    body = client.get(path, headers={"X-API-Key": dataset.key_north}).json()
+    assert body["count"] > 0
+    for row in body["data"]:
+        assert list(row) == list(LatestReadingPublic.model_fields)
+    assert LatestReadingsPublic.model_validate(body).model_dump(mode="json") == body

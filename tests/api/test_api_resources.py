@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from api.keys import create_key
 from tests.api.conftest import LaneDatabase
 
 pytestmark = pytest.mark.integration
@@ -72,3 +77,27 @@ def test_latest_readings_per_parameter(client: TestClient, lane_database: LaneDa
         assert item["value"] == reading.value
         assert item["target"] == reading.target
         assert item["observed_at"] == reading.observed_at.isoformat().replace("+00:00", "Z")
+
+
+def test_latest_readings_need_house_row(api_client: Any, lane_database: LaneDatabase) -> None:
+    # House 1 has no readings; house 2 has readings but no row in houses, so it is not found.
+    farm = f"latest-{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(lane_database.url, autocommit=True) as connection:
+        connection.execute("INSERT INTO farms (farm_id, name) VALUES (%s, 'Latest farm')", (farm,))
+        connection.execute(
+            "INSERT INTO houses (farm_id, house_number, name) VALUES (%s, 1, 'House 1')", (farm,)
+        )
+        connection.execute(
+            "INSERT INTO readings (observed_at, controller_id, farm_id, house_number, parameter, period,"
+            " value, unit, quality) VALUES ('2026-03-02T00:00:00Z', %s, %s, 2, 'static_pressure', 'instant',"
+            " 20.0, 'Pa', 'good')",
+            (f"{farm}/house-2", farm),
+        )
+        _, key = create_key(connection, "latest test", [farm])
+    with api_client() as client:
+        empty = client.get(f"/farms/{farm}/houses/1/readings/latest", headers={"X-API-Key": key})
+        orphan = client.get(f"/farms/{farm}/houses/2/readings/latest", headers={"X-API-Key": key})
+    assert empty.status_code == 200
+    assert empty.json() == {"farm_id": farm, "house_number": 1, "data": [], "count": 0}
+    assert orphan.status_code == 404
+    assert orphan.json() == {"detail": "house not found"}

@@ -14,7 +14,9 @@ from prometheus_client import CollectorRegistry
 
 from api.app import create_app
 from api.config import ApiSettings
+from api.keys import KeyCache
 from farmstream.cli import main
+from tests.api.fake_clock import FakeClock
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +52,9 @@ def test_create_list_revoke_key(
     assert key.partition(".")[2] not in stored[0]
 
     settings = ApiSettings(database_url=api_postgres_url, api_pool_size=2)
-    with TestClient(create_app(settings, registry=CollectorRegistry())) as client:
+    clock = FakeClock()
+    key_cache = KeyCache(settings.api_key_cache_seconds, clock=clock)
+    with TestClient(create_app(settings, registry=CollectorRegistry(), key_cache=key_cache)) as client:
         farms = client.get("/farms", headers={"X-API-Key": key}).json()
         assert [farm["farm_id"] for farm in farms["data"]] == [farm_id]
 
@@ -61,6 +65,9 @@ def test_create_list_revoke_key(
 
         assert main(["apikey", "revoke", key_id]) == 0
         capsys.readouterr()
+        # The API reuses a verified key until its cache entry expires, then looks it up again.
+        assert client.get("/farms", headers={"X-API-Key": key}).status_code == 200
+        clock.advance(settings.api_key_cache_seconds)
         assert client.get("/farms", headers={"X-API-Key": key}).status_code == 401
 
     assert main(["apikey", "revoke", key_id]) == 1

@@ -1,0 +1,16 @@
+"""A monotonic clock that tests move forward by hand."""
+
+from __future__ import annotations
+
+
+class FakeClock:
+    """Seconds that advance only when a test calls ``advance``."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
