@@ -9,7 +9,8 @@ indexes, the unique key and the rollup trigger behind readings_5m/1h/1d are the 
   DO NOTHING) on batches of already decoded Reading events;
 - decode+writer: the same, starting from the JSON bytes as they arrive from Kafka;
 - kafka (with ``--kafka``): the sink service end to end, from records produced to a fresh topic
-  until every offset is committed.
+  until every offset is committed; with ``--no-overlap`` also with each batch's write finished
+  before the next batch is consumed.
 
 Run with the stack up: ``.venv/bin/python benchmarks/sink_bench.py [--rows 240000] [--kafka]``.
 """
@@ -52,6 +53,7 @@ from sinks.batch import DatabaseWriter  # noqa: E402
 from sinks.config import SinkSettings  # noqa: E402
 from sinks.metrics import SinkMetrics  # noqa: E402
 from sinks.records import DecodedRecord, SourceRecord, decode  # noqa: E402
+from sinks.service import Batch  # noqa: E402
 from sinks.writers import READING_COLUMNS, reading_row  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql://farmstream:farmstream@127.0.0.1:15432/farmstream"
@@ -172,8 +174,14 @@ def measure_decode_and_writer(url: str, raw: Sequence[SourceRecord], batch_size:
     return elapsed
 
 
-def measure_kafka(url: str, bootstrap: str, raw: Sequence[SourceRecord], batch_size: int) -> float:
-    """Return the seconds from sink start until every produced record is written and committed."""
+def measure_kafka(
+    url: str, bootstrap: str, raw: Sequence[SourceRecord], batch_size: int, overlap: bool = True
+) -> float:
+    """Return the seconds from sink start until every produced record is written and committed.
+
+    With ``overlap`` false each batch's write is finished before the next batch is consumed, as
+    the service worked before it wrote on a separate thread.
+    """
     prefix = f"bench-{uuid.uuid4().hex[:8]}."
     create_topics(bootstrap, prefix)
     try:
@@ -195,14 +203,32 @@ def measure_kafka(url: str, bootstrap: str, raw: Sequence[SourceRecord], batch_s
             sink_metrics_port=0,
         )
         service = build_sink(settings, ("readings",), SinkMetrics(CollectorRegistry()))
+        if not overlap:
+            collect_batch = service.collect_batch
+
+            def collect_after_write() -> Batch:
+                service.finish_write()
+                return collect_batch()
+
+            service.collect_batch = collect_after_write  # type: ignore[method-assign]
+        # One consumer, set up before the clock starts, reads the group's committed offsets. It
+        # never subscribes, so it does not join the group.
+        watcher = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+        partitions = [
+            TopicPartition(topic, partition)
+            for partition in watcher.list_topics(topic, timeout=10).topics[topic].partitions
+        ]
         stop = threading.Event()
         thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-        started = time.perf_counter()
-        thread.start()
-        _wait(lambda: _committed(bootstrap, group, topic) >= len(raw), timeout=600)
-        elapsed = time.perf_counter() - started
-        stop.set()
-        thread.join(timeout=60)
+        try:
+            started = time.perf_counter()
+            thread.start()
+            _wait(lambda: _committed(watcher, partitions) >= len(raw), timeout=600)
+            elapsed = time.perf_counter() - started
+        finally:
+            watcher.close()
+            stop.set()
+            thread.join(timeout=60)
     finally:
         delete_topics(bootstrap, [topic_name(spec, prefix) for spec in ALL_TOPICS])
     loaded = count_readings(url)
@@ -211,14 +237,9 @@ def measure_kafka(url: str, bootstrap: str, raw: Sequence[SourceRecord], batch_s
     return elapsed
 
 
-def _committed(bootstrap: str, group: str, topic: str) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        offsets = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
-        return sum(max(item.offset, 0) for item in offsets)
-    finally:
-        consumer.close()
+def _committed(watcher: Consumer, partitions: list[TopicPartition]) -> int:
+    offsets = watcher.committed(partitions, timeout=10)
+    return sum(max(item.offset, 0) for item in offsets)
 
 
 def _wait(condition: Callable[[], bool], timeout: float) -> None:
@@ -256,10 +277,16 @@ def main() -> int:
         "--kafka", action="store_true", help="Also measure the sink end to end through Kafka."
     )
     parser.add_argument(
+        "--no-overlap",
+        action="store_true",
+        help="With --kafka, also measure the sink with each write finished before the next batch.",
+    )
+    parser.add_argument(
         "--bootstrap", default=os.environ.get("FARMSTREAM_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
     )
     arguments = parser.parse_args()
 
+    load_at_start = os.getloadavg()[0]
     readings = generate_readings(arguments.rows)
     raw = [
         SourceRecord("bench.readings", 0, offset, readings_key(r.farm_id, r.house_number), r.to_bytes())
@@ -273,6 +300,8 @@ def main() -> int:
     timings: dict[str, list[float]] = {"psql \\copy": [], "writer": [], "decode+writer": []}
     if arguments.kafka:
         timings["kafka sink"] = []
+    if arguments.kafka and arguments.no_overlap:
+        timings["kafka, no overlap"] = []
     with tempfile.TemporaryDirectory() as folder:
         csv_path = Path(folder) / "readings.csv"
         with csv_path.open("w", newline="", encoding="utf-8") as handle:
@@ -291,17 +320,32 @@ def main() -> int:
                     timings["kafka sink"].append(
                         measure_kafka(url, arguments.bootstrap, raw, arguments.batch_size)
                     )
+            if "kafka, no overlap" in timings:
+                with fresh_database(arguments.admin_url) as url:
+                    timings["kafka, no overlap"].append(
+                        measure_kafka(url, arguments.bootstrap, raw, arguments.batch_size, overlap=False)
+                    )
 
     baseline = len(readings) / statistics.median(timings["psql \\copy"])
     machine = f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs"
     print(f"machine: {machine}, Python {platform.python_version()}")
+    # Other processes on the machine slow every path, and the 1-minute load average shows how much.
+    print(f"load average (1 min): {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end")
     size = arguments.batch_size
     print(f"rows per measurement: {len(readings)}, batch size {size}, repeats {arguments.repeat}")
     for path, seconds in timings.items():
         rate = len(readings) / statistics.median(seconds)
         runs = ", ".join(f"{value:.2f}" for value in seconds)
         ratio = rate / baseline
-        print(f"{path:>14}: {rate:>9.0f} rows/s (median of {runs} s), ratio to psql \\copy {ratio:.2f}")
+        # Each repeat measures every path back to back, so a per-repeat ratio shares most of the
+        # machine's load with its baseline.
+        paired = statistics.median(
+            base / value for base, value in zip(timings["psql \\copy"], seconds, strict=True)
+        )
+        print(
+            f"{path:>17}: {rate:>9.0f} rows/s (median of {runs} s), ratio to psql \\copy {ratio:.2f},"
+            f" median of per-repeat ratios {paired:.2f}"
+        )
     return 0
 
 

@@ -4,6 +4,11 @@ Offsets are committed only after the batch's transaction has committed and its d
 been acknowledged by the broker, so a crash at any point redelivers records that the idempotent
 writes then skip (at-least-once, no duplicate rows). While the database is unavailable the
 assigned partitions are paused and the same batch is retried with exponential backoff.
+
+One batch at a time is written on a writer thread while the main thread fetches and decodes the
+next one. Batches are finished (dead letters, offset commit) in the order they were consumed, and
+the next batch is handed to the writer only after the previous one is finished. Every Kafka call
+runs on the main thread. Up to two batches are in memory: the one being written and the next.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
@@ -32,6 +39,13 @@ _RebalanceCallback = Callable[[Any, list[TopicPartition]], None]
 
 # How often the consumer lag gauge is refreshed, in seconds.
 _LAG_INTERVAL_SECONDS = 5.0
+
+# Maximum timeout of a consume() call while a batch is being written, so the batch's offsets are
+# committed soon after its transaction even when records arrive slowly.
+_IN_FLIGHT_CHECK_SECONDS = 0.05
+
+# Records decoded between two hand-overs of the GIL to the writer thread, about a millisecond.
+_DECODE_CHUNK = 100
 
 
 class Consumer(Protocol):
@@ -88,6 +102,38 @@ class _StopRequested(Exception):
     """A stop was requested while a batch waited for the database; the batch stays uncommitted."""
 
 
+@dataclass(eq=False)
+class Batch:
+    """The records of one transaction, decoded as they are consumed.
+
+    ``revoked`` lists the partitions revoked after the batch went to the writer. Their records may
+    still be written, which the idempotent writes make harmless, but they are neither dead-lettered
+    nor committed because the partition's next owner consumes them again.
+    """
+
+    records: list[SourceRecord] = field(default_factory=list)
+    decoded: list[DecodedRecord] = field(default_factory=list)
+    rejected: list[RejectedRecord] = field(default_factory=list)
+    revoked: set[tuple[str, int]] = field(default_factory=set)
+    started: float = 0.0
+    write: Future[BatchOutcome] | None = None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def drop(self, partitions: set[tuple[str, int]]) -> None:
+        """Remove the records of the given partitions, before the batch goes to the writer."""
+        self.records = [item for item in self.records if _coordinates(item) not in partitions]
+        self.decoded = [item for item in self.decoded if _coordinates(item) not in partitions]
+        self.rejected = [item for item in self.rejected if _coordinates(item) not in partitions]
+
+    def live(self, items: Sequence[_Item]) -> list[_Item]:
+        """Drop the items of partitions revoked while the batch was being written."""
+        if not self.revoked:
+            return list(items)
+        return [item for item in items if _coordinates(item) not in self.revoked]
+
+
 class SinkService:
     """Consume the subscribed topics in a consumer group and write them to the database."""
 
@@ -110,8 +156,11 @@ class SinkService:
         self._clock = clock
         self._stop = threading.Event()
         self._paused = False
-        self._held: list[SourceRecord] = []
-        self._revoked: set[tuple[str, int]] = set()
+        # The batch being consumed (until the writer takes it) and the batch being written.
+        self._next = Batch()
+        self._in_flight: Batch | None = None
+        # One thread, so the writer's connection is used by one batch at a time, in order.
+        self._write_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-writer")
         self._uncommitted: dict[tuple[str, int], int] = {}
         self._last_retention = float("-inf")
         self._last_lag = float("-inf")
@@ -119,7 +168,11 @@ class SinkService:
     # Lifecycle
 
     def run(self, stop: threading.Event | None = None) -> None:
-        """Subscribe and process batches until ``stop`` is set; close the consumer at the end."""
+        """Subscribe and process batches until ``stop`` is set; close the consumer at the end.
+
+        After a stop the batch being written and the batch already consumed are both written and
+        committed before the consumer closes, unless the database is unavailable.
+        """
         if stop is not None:
             self._stop = stop
         self._consumer.subscribe(
@@ -127,42 +180,108 @@ class SinkService:
         )
         logger.info("sink started", extra={"topics": ",".join(self._router.topics)})
         try:
-            while not self._stop.is_set():
-                # TODO: fetch and decode the next batch while this one is written; decoding is
-                # about a fifth of the end-to-end time and the database waits meanwhile.
-                batch = self.collect_batch()
-                if batch:
-                    self.process_batch(batch)
+            while True:
+                self.collect_batch()
+                self.finish_write()
                 self._maintain()
+                if self._next:
+                    self.start_write()
+                if self._stop.is_set():
+                    break
+            self.finish_write()
         except _StopRequested:
             logger.info("stopped while waiting for the database; the batch will be redelivered")
         finally:
+            # After an error a write may still run, and it must end before its connection closes.
+            # Its offsets stay uncommitted, so its records are redelivered and skipped as duplicates.
+            self._write_thread.shutdown(wait=True)
+            self._in_flight = None
             self._commit_uncommitted()
             self._consumer.close()
             self._writer.close()
             logger.info("sink stopped")
 
     def stop(self) -> None:
-        """Ask the run loop to finish the current batch and stop."""
+        """Ask the run loop to finish the current batches and stop."""
         self._stop.set()
 
     # Batches
 
-    def collect_batch(self) -> list[SourceRecord]:
-        """Return up to ``sink_batch_size`` records, waiting at most ``sink_batch_seconds``."""
-        # Partitions revoked from now on are dropped from this batch before it is written.
-        self._revoked.clear()
-        batch, self._held = self._held, []
+    def collect_batch(self) -> Batch:
+        """Consume and decode records into the next batch until it contains ``sink_batch_size``
+        records or ``sink_batch_seconds`` have passed, and return it.
+
+        A batch being written meanwhile is finished as soon as its write returns, so its offsets
+        are committed without waiting for this batch to fill.
+        """
+        batch = self._next
+        size = self._settings.sink_batch_size
         deadline = self._clock() + self._settings.sink_batch_seconds
-        while len(batch) < self._settings.sink_batch_size and not self._stop.is_set():
+        while len(batch) < size and not self._stop.is_set():
             remaining = deadline - self._clock()
             if remaining <= 0:
                 break
-            messages = self._consumer.consume(
-                num_messages=self._settings.sink_batch_size - len(batch), timeout=remaining
-            )
-            batch.extend(self._accept(messages))
+            if self._in_flight is not None:
+                if self._in_flight.write is None or self._in_flight.write.done():
+                    self.finish_write()
+                    continue
+                remaining = min(remaining, _IN_FLIGHT_CHECK_SECONDS)
+            messages = self._consumer.consume(num_messages=size - len(batch), timeout=remaining)
+            self._add(batch, self._accept(messages))
         return batch
+
+    def start_write(self) -> None:
+        """Hand the next batch to the writer thread and start a new one.
+
+        Only one batch may be in flight, so call :meth:`finish_write` first.
+        """
+        if self._in_flight is not None:
+            raise RuntimeError("a batch is still being written: call finish_write() before start_write()")
+        batch, self._next = self._next, Batch()
+        batch.started = self._clock()
+        batch.write = self._write_thread.submit(self._writer.write_batch, list(batch.decoded))
+        self._in_flight = batch
+
+    def finish_write(self) -> None:
+        """Wait for the batch in flight, retry it while the database is unavailable, dead-letter its
+        rejected records, then commit its offsets. Do nothing when no batch is in flight."""
+        batch = self._in_flight
+        if batch is None:
+            return
+        try:
+            self._finish(batch)
+        finally:
+            self._in_flight = None
+
+    def process_batch(self) -> None:
+        """Write the next batch and commit it before returning (no overlap with the next batch)."""
+        self.finish_write()
+        self.start_write()
+        self.finish_write()
+
+    def _finish(self, batch: Batch) -> None:
+        write = batch.write
+        first_attempt = write.result if write is not None else None
+        outcome = self._retry(
+            lambda: self._writer.write_batch(batch.live(batch.decoded)), first_attempt=first_attempt
+        )
+        rejected = batch.live(batch.rejected) + outcome.rejected
+        if rejected:
+            outcome.rows.update(self._retry(lambda: self._dead_letter(rejected)).rows)
+        self._resume()
+
+        for table, count in outcome.rows.items():
+            self._metrics.rows_written.labels(table=table).inc(count)
+        for record in batch.live(batch.records):
+            key = (record.topic, record.partition)
+            self._uncommitted[key] = max(self._uncommitted.get(key, -1), record.offset + 1)
+        self._commit_uncommitted()
+        self._metrics.batches.inc()
+        self._metrics.batch_latency.observe(self._clock() - batch.started)
+        logger.debug(
+            "batch written",
+            extra={"records": len(batch), "rows": sum(outcome.rows.values()), "rejected": len(rejected)},
+        )
 
     def _accept(self, messages: Sequence[Any]) -> list[SourceRecord]:
         records = []
@@ -189,47 +308,20 @@ class SinkService:
             self._metrics.records_consumed.labels(topic=topic).inc(count)
         return records
 
-    def process_batch(self, batch: Sequence[SourceRecord]) -> None:
-        """Write a batch, dead-letter what cannot be written, then commit the batch's offsets."""
-        started = self._clock()
-        decoded, rejected = self._decode(batch)
-
-        outcome = self._retry(lambda: self._writer.write_batch(self._live(decoded)))
-        rejected = self._live(rejected) + outcome.rejected
-        if rejected:
-            outcome.rows.update(self._retry(lambda: self._dead_letter(rejected)).rows)
-        self._resume()
-
-        for table, count in outcome.rows.items():
-            self._metrics.rows_written.labels(table=table).inc(count)
-        for record in self._live(batch):
-            key = (record.topic, record.partition)
-            self._uncommitted[key] = max(self._uncommitted.get(key, -1), record.offset + 1)
-        self._commit_uncommitted()
-        self._metrics.batches.inc()
-        self._metrics.batch_latency.observe(self._clock() - started)
-        logger.debug(
-            "batch written",
-            extra={"records": len(batch), "rows": sum(outcome.rows.values()), "rejected": len(rejected)},
-        )
-
-    def _decode(self, batch: Sequence[SourceRecord]) -> tuple[list[DecodedRecord], list[RejectedRecord]]:
-        decoded: list[DecodedRecord] = []
-        rejected: list[RejectedRecord] = []
-        for record in batch:
+    def _add(self, batch: Batch, records: Sequence[SourceRecord]) -> None:
+        """Decode records into a batch, where those that fail to decode become rejected records."""
+        batch.records.extend(records)
+        for index, record in enumerate(records):
+            if index % _DECODE_CHUNK == _DECODE_CHUNK - 1 and self._in_flight is not None:
+                # A thread waiting for the GIL gets it after CPython's switch interval (5 ms by
+                # default), so the writer thread could wait that long after each database round trip.
+                time.sleep(0)
             kind = self._router.kind_of(record.topic)
             try:
-                decoded.append(DecodedRecord(record, decode(record, kind)))
+                batch.decoded.append(DecodedRecord(record, decode(record, kind)))
             except RecordRejected as error:
                 self._metrics.errors.labels(kind="decode").inc()
-                rejected.append(RejectedRecord(record, str(error), error.error_type))
-        return decoded, rejected
-
-    def _live(self, items: Sequence[_Item]) -> list[_Item]:
-        """Drop the items of partitions revoked while the batch was waiting for the database."""
-        if not self._revoked:
-            return list(items)
-        return [item for item in items if _coordinates(item) not in self._revoked]
+                batch.rejected.append(RejectedRecord(record, str(error), error.error_type))
 
     # Dead letters
 
@@ -295,12 +387,19 @@ class SinkService:
 
     # Retry, pause and resume
 
-    def _retry(self, attempt: Callable[[], BatchOutcome | None]) -> BatchOutcome:
+    def _retry(
+        self,
+        attempt: Callable[[], BatchOutcome | None],
+        first_attempt: Callable[[], BatchOutcome | None] | None = None,
+    ) -> BatchOutcome:
+        """Run ``first_attempt`` (default ``attempt``), then ``attempt`` until it succeeds or a stop."""
         delay = self._settings.sink_retry_initial_seconds
+        current = first_attempt or attempt
         while True:
             try:
-                return attempt() or BatchOutcome()
+                return current() or BatchOutcome()
             except (DatabaseUnavailable, DeadLetterPublishFailed) as error:
+                current = attempt
                 kind = (
                     "database_unavailable"
                     if isinstance(error, DatabaseUnavailable)
@@ -336,7 +435,8 @@ class SinkService:
                 return
             message = self._consumer.poll(min(remaining, 0.5))
             if message is not None:
-                self._held.extend(self._accept([message]))
+                # Appended to the next batch, so records stay in offset order across batches.
+                self._add(self._next, self._accept([message]))
 
     # Offsets and rebalances
 
@@ -367,17 +467,27 @@ class SinkService:
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         revoked = {(item.topic, item.partition) for item in partitions}
         self._commit_uncommitted(only=revoked)
-        self._revoked.update(revoked)
-        self._held = [record for record in self._held if (record.topic, record.partition) not in revoked]
+        self._forget(revoked)
         logger.info("partitions revoked", extra={"partitions": _describe(partitions)})
 
     def _on_lost(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         lost = {(item.topic, item.partition) for item in partitions}
         for key in lost:
             self._uncommitted.pop(key, None)
-        self._revoked.update(lost)
-        self._held = [record for record in self._held if (record.topic, record.partition) not in lost]
+        self._forget(lost)
         logger.warning("partitions lost", extra={"partitions": _describe(partitions)})
+
+    def _forget(self, partitions: set[tuple[str, int]]) -> None:
+        """Give up the records of partitions that this consumer no longer owns.
+
+        The partition's next owner, or this consumer after a reassignment, consumes them again
+        from the committed offset.
+        """
+        # A consume() call returns no record fetched before a rebalance that it served, because
+        # librdkafka (2.16 here) purges them from the call's result (rd_kafka_purge_outdated_messages).
+        self._next.drop(partitions)
+        if self._in_flight is not None:
+            self._in_flight.revoked.update(partitions)
 
     # Housekeeping
 

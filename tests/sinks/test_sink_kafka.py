@@ -3,7 +3,9 @@
 Events produced to Kafka must appear exactly once in the database in four cases: after a replay
 of the same events, and after a crash between the database commit and the offset commit. Also
 after ``kill -9`` of a running ``farmstream sink`` process, and after the database rejected
-connections for a while.
+connections for a while. While batches are written on the writer thread, every offset commit
+must cover only rows already stored. The tests check this when batches overlap, when the database
+goes away during a write, and when the sink is stopped with a write in flight.
 """
 
 from __future__ import annotations
@@ -160,10 +162,14 @@ def _uncommitted(bootstrap: str, group: str, topics: Sequence[str]) -> int:
 
 @contextmanager
 def _running_sink(
-    settings: SinkSettings, kinds: tuple[TopicKind, ...] = ALL_KINDS
+    settings: SinkSettings,
+    kinds: tuple[TopicKind, ...] = ALL_KINDS,
+    prepare: Callable[[SinkService], None] | None = None,
 ) -> Iterator[tuple[SinkService, CollectorRegistry]]:
     registry = CollectorRegistry()
     service = build_sink(settings, kinds, SinkMetrics(registry))
+    if prepare is not None:
+        prepare(service)
     stop = threading.Event()
     failures: list[BaseException] = []
 
@@ -182,6 +188,107 @@ def _running_sink(
         thread.join(timeout=60)
     assert not thread.is_alive()
     assert failures == []
+
+
+def _reject_connections(admin_database_url: str, database: str, reject: bool) -> None:
+    """Make PostgreSQL reject new connections to the database and end the open ones, or allow them."""
+    with psycopg.connect(admin_database_url, autocommit=True) as connection:
+        allow = sql.SQL("false" if reject else "true")
+        connection.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(sql.Identifier(database), allow)
+        )
+        if reject:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            )
+
+
+Placement = dict[tuple[str, int, int], uuid.UUID]
+
+
+def _produce_placed(bootstrap: str, prefix: str, events: Sequence[SinkEvent]) -> Placement:
+    """Produce events and return the event id stored at each (topic, partition, offset)."""
+    placement: Placement = {}
+    failures: list[str] = []
+
+    def on_delivery(event_id: str) -> Callable[[Any, Any], None]:
+        def delivered(error: Any, message: Any) -> None:
+            if error is not None:
+                failures.append(str(error))
+            else:
+                placement[(message.topic(), message.partition(), message.offset())] = uuid.UUID(event_id)
+
+        return delivered
+
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    for event, (suffix, key, value) in zip(events, _messages(events), strict=True):
+        producer.produce(f"{prefix}{suffix}", value=value, key=key, on_delivery=on_delivery(event.event_id))
+        producer.poll(0)
+    assert producer.flush(30) == 0
+    assert failures == []
+    return placement
+
+
+def _missing_before(
+    url: str, placement: Placement, offsets: Sequence[TopicPartition]
+) -> list[tuple[str, int, int]]:
+    """Return the records before the given offsets whose readings are not stored."""
+    missing: list[tuple[str, int, int]] = []
+    with psycopg.connect(url) as connection:
+        for item in offsets:
+            expected = {
+                event_id: place
+                for place, event_id in placement.items()
+                if place[:2] == (item.topic, item.partition) and place[2] < item.offset
+            }
+            rows = connection.execute(
+                "SELECT event_id FROM readings WHERE event_id = ANY(%s)", (list(expected),)
+            ).fetchall()
+            stored = {row[0] for row in rows}
+            missing.extend(place for event_id, place in expected.items() if event_id not in stored)
+    return missing
+
+
+class CommitAudit:
+    """A consumer wrapper that checks, before each offset commit, that the rows it covers are stored."""
+
+    def __init__(self, consumer: Any, url: str, placement: Placement) -> None:
+        self._consumer = consumer
+        self._url = url
+        self._placement = placement
+        self.commits = 0
+        self.uncovered: list[tuple[str, int, int]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._consumer, name)
+
+    def commit(self, *, offsets: list[TopicPartition], asynchronous: bool) -> Any:
+        self.commits += 1
+        self.uncovered.extend(_missing_before(self._url, self._placement, offsets))
+        return self._consumer.commit(offsets=offsets, asynchronous=asynchronous)
+
+
+def _audit_commits(
+    url: str, placement: Placement, audits: list[CommitAudit]
+) -> Callable[[SinkService], None]:
+    def prepare(service: SinkService) -> None:
+        audit = CommitAudit(service._consumer, url, placement)
+        service._consumer = audit
+        audits.append(audit)
+
+    return prepare
+
+
+def _committed_offsets(bootstrap: str, group: str, topic: str) -> list[TopicPartition]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        committed = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+        return [item for item in committed if item.offset >= 0]
+    finally:
+        consumer.close()
 
 
 def _topics(prefix: str, kinds: Sequence[TopicKind] = ALL_KINDS) -> list[str]:
@@ -349,28 +456,15 @@ def test_database_outage_pauses_and_recovers(
     before = [reading(farm, 1, step) for step in range(50)]
     during = [reading(farm, 1, step) for step in range(50, 150)]
 
-    def reject_connections(reject: bool) -> None:
-        with psycopg.connect(admin_database_url, autocommit=True) as connection:
-            allow = sql.SQL("false" if reject else "true")
-            connection.execute(
-                sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(sql.Identifier(database), allow)
-            )
-            if reject:
-                connection.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = %s AND pid <> pg_backend_pid()",
-                    (database,),
-                )
-
     _produce(kafka_bootstrap, topic_prefix, _messages(before))
     with _running_sink(settings, ("readings",)) as (_service, registry):
         _wait_for(lambda: _count(sink_database_url, "readings") == 50, "the rows written before the outage")
-        reject_connections(True)
+        _reject_connections(admin_database_url, database, True)
         try:
             _produce(kafka_bootstrap, topic_prefix, _messages(during))
             _wait_for(lambda: registry.get_sample_value("farmstream_sink_paused") == 1.0, "the sink to pause")
         finally:
-            reject_connections(False)
+            _reject_connections(admin_database_url, database, False)
         _wait_for(lambda: _count(sink_database_url, "readings") == 150, "the rows held during the outage")
         _wait_for(lambda: registry.get_sample_value("farmstream_sink_paused") == 0.0, "the sink to resume")
         _wait_for(
@@ -381,3 +475,148 @@ def test_database_outage_pauses_and_recovers(
     errors = registry.get_sample_value("farmstream_sink_errors_total", {"kind": "database_unavailable"})
     assert errors is not None and errors >= 1
     assert _count(sink_database_url, "readings") == 150
+
+
+def _spread_readings(farm: str, steps: int) -> list[SinkEvent]:
+    """Return readings of six houses, whose keys spread them over the readings partitions."""
+    return [reading(farm, house, step) for step in range(steps) for house in range(1, 7)]
+
+
+def test_overlapped_batches_commit_after_writes(
+    kafka_bootstrap: str, topic_prefix: str, sink_database_url: str
+) -> None:
+    farm = f"farm-{uuid.uuid4().hex[:8]}"
+    placement = _produce_placed(kafka_bootstrap, topic_prefix, _spread_readings(farm, steps=400))
+    group = f"sink-{uuid.uuid4().hex[:8]}"
+    settings = _settings(kafka_bootstrap, topic_prefix, sink_database_url, group).model_copy(
+        update={"sink_batch_size": 150}
+    )
+    audits: list[CommitAudit] = []
+
+    prepare = _audit_commits(sink_database_url, placement, audits)
+    with _running_sink(settings, ("readings",), prepare) as (_service, registry):
+        _wait_for(
+            lambda: _uncommitted(kafka_bootstrap, group, _topics(topic_prefix, ["readings"])) == 0,
+            "offset commits",
+        )
+
+    assert len(placement) == 2400
+    assert audits[0].commits >= 2400 // 150
+    assert audits[0].uncovered == []
+    assert _count(sink_database_url, "readings") == 2400
+    assert registry.get_sample_value("farmstream_sink_rows_written_total", {"table": "readings"}) == 2400.0
+
+
+class OutageDuringWrite:
+    """A writer wrapper that cuts the database off inside its third write, on the writer thread."""
+
+    def __init__(self, writer: Any, cut: Callable[[], None]) -> None:
+        self._writer = writer
+        self._cut = cut
+        self.calls = 0
+        self.cut_on_thread = ""
+
+    def write_batch(self, records: Sequence[Any]) -> Any:
+        self.calls += 1
+        if self.calls == 3:
+            self.cut_on_thread = threading.current_thread().name
+            self._cut()
+        return self._writer.write_batch(records)
+
+    def drop_old_readings(self, retain_days: int) -> int:
+        return int(self._writer.drop_old_readings(retain_days))
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def test_outage_during_write_loses_nothing(
+    kafka_bootstrap: str, topic_prefix: str, sink_database_url: str, admin_database_url: str
+) -> None:
+    farm = f"farm-{uuid.uuid4().hex[:8]}"
+    database = urlsplit(sink_database_url).path.lstrip("/")
+    placement = _produce_placed(kafka_bootstrap, topic_prefix, _spread_readings(farm, steps=200))
+    group = f"sink-{uuid.uuid4().hex[:8]}"
+    settings = _settings(kafka_bootstrap, topic_prefix, sink_database_url, group).model_copy(
+        update={"sink_batch_size": 150}
+    )
+    audits: list[CommitAudit] = []
+    outages: list[OutageDuringWrite] = []
+
+    def prepare(service: SinkService) -> None:
+        _audit_commits(sink_database_url, placement, audits)(service)
+        outage = OutageDuringWrite(
+            service._writer, lambda: _reject_connections(admin_database_url, database, True)
+        )
+        service._writer = outage
+        outages.append(outage)
+
+    try:
+        with _running_sink(settings, ("readings",), prepare) as (_service, registry):
+            _wait_for(lambda: registry.get_sample_value("farmstream_sink_paused") == 1.0, "the sink to pause")
+            _reject_connections(admin_database_url, database, False)
+            _wait_for(
+                lambda: _uncommitted(kafka_bootstrap, group, _topics(topic_prefix, ["readings"])) == 0,
+                "offset commits",
+            )
+    finally:
+        _reject_connections(admin_database_url, database, False)
+
+    assert outages[0].cut_on_thread.startswith("sink-writer")
+    assert audits[0].uncovered == []
+    assert registry.get_sample_value("farmstream_sink_paused") == 0.0
+    errors = registry.get_sample_value("farmstream_sink_errors_total", {"kind": "database_unavailable"})
+    assert errors is not None and errors >= 1
+    assert _count(sink_database_url, "readings") == 1200
+    with psycopg.connect(sink_database_url) as connection:
+        distinct = connection.execute("SELECT count(DISTINCT event_id) FROM readings").fetchone()
+    assert distinct == (1200,)
+
+
+def test_sigterm_mid_stream_commits_only_written(
+    kafka_bootstrap: str, topic_prefix: str, sink_database_url: str
+) -> None:
+    farm = f"farm-{uuid.uuid4().hex[:8]}"
+    placement = _produce_placed(kafka_bootstrap, topic_prefix, _spread_readings(farm, steps=2000))
+    group = f"sink-{uuid.uuid4().hex[:8]}"
+    environment = {
+        **os.environ,
+        "FARMSTREAM_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "FARMSTREAM_TOPIC_PREFIX": topic_prefix,
+        "FARMSTREAM_DATABASE_URL": sink_database_url,
+        "FARMSTREAM_SINK_GROUP_ID": group,
+        "FARMSTREAM_SINK_BATCH_SIZE": "300",
+        "FARMSTREAM_SINK_SESSION_TIMEOUT_MS": "6000",
+        "FARMSTREAM_SINK_METRICS_PORT": "0",
+    }
+    command = [sys.executable, "-m", "farmstream.cli", "sink", "--topics", "readings"]
+    topic = topic_name(READINGS, topic_prefix)
+
+    first = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: _count(sink_database_url, "readings") > 0, "the first written batches")
+    finally:
+        os.kill(first.pid, signal.SIGTERM)
+        first.wait(timeout=60)
+    stopped_at = _count(sink_database_url, "readings")
+    committed = _committed_offsets(kafka_bootstrap, group, topic)
+
+    second = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_for(
+            lambda: _uncommitted(kafka_bootstrap, group, [topic]) == 0,
+            "the restarted sink to commit every offset",
+        )
+    finally:
+        os.kill(second.pid, signal.SIGTERM)
+        second.wait(timeout=60)
+
+    assert first.returncode == 0
+    assert second.returncode == 0
+    assert 0 < stopped_at < len(placement)
+    assert committed != []
+    assert _missing_before(sink_database_url, placement, committed) == []
+    assert _count(sink_database_url, "readings") == len(placement)
+    with psycopg.connect(sink_database_url) as connection:
+        distinct = connection.execute("SELECT count(DISTINCT event_id) FROM readings").fetchone()
+    assert distinct == (len(placement),)

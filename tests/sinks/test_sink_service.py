@@ -2,16 +2,19 @@
 
 The fakes record the calls the service makes. So the tests check the order that at-least-once
 delivery depends on: write, then dead letters, then offset commit. They also check that the
-service pauses consumption while the database fails.
+service pauses consumption while the database fails, and that the next batch is consumed while
+one batch is written on the writer thread without committing anything out of order.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
 from confluent_kafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
@@ -20,7 +23,7 @@ from sinks.config import SinkSettings
 from sinks.exceptions import DatabaseUnavailable
 from sinks.metrics import SinkMetrics
 from sinks.records import DecodedRecord, TopicRouter
-from sinks.service import SinkService
+from sinks.service import Batch, SinkService
 from tests.sinks.sink_events import alert, reading
 
 PREFIX = "unit."
@@ -57,6 +60,7 @@ class FakeConsumer:
         self.committed: list[tuple[str, int, int]] = []
         self.on_poll: Callable[[], None] | None = None
         self.on_consume: Callable[[], None] | None = None
+        self.on_commit: Callable[[list[TopicPartition]], None] | None = None
         self.closed = False
 
     def subscribe(
@@ -69,9 +73,11 @@ class FakeConsumer:
         self.topics = topics
 
     def consume(self, num_messages: int = 1, timeout: float = -1) -> list[FakeMessage]:
-        taken, self.messages = self.messages[:num_messages], self.messages[num_messages:]
+        # Rebalance callbacks run before the call takes its messages, as in librdkafka, which
+        # purges records fetched before a rebalance from the call's result.
         if self.on_consume is not None:
             self.on_consume()
+        taken, self.messages = self.messages[:num_messages], self.messages[num_messages:]
         return taken
 
     def poll(self, timeout: float = -1) -> None:
@@ -82,6 +88,8 @@ class FakeConsumer:
 
     def commit(self, *, offsets: list[TopicPartition], asynchronous: bool) -> None:
         self.log.append("commit")
+        if self.on_commit is not None:
+            self.on_commit(offsets)
         self.committed.extend((item.topic, item.partition, item.offset) for item in offsets)
 
     def assignment(self) -> list[TopicPartition]:
@@ -160,6 +168,26 @@ class FakeWriter:
         pass
 
 
+class GatedWriter(FakeWriter):
+    """A fake writer whose first write blocks until the test opens ``gate``."""
+
+    def __init__(self, log: list[str], failures: int = 0) -> None:
+        super().__init__(log, failures)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.batches: list[list[int]] = []
+
+    def write_batch(self, records: Sequence[DecodedRecord]) -> BatchOutcome:
+        self.entered.set()
+        if not self.gate.wait(timeout=30):
+            raise AssertionError("the test never let the first write finish")
+        self.batches.append([record.source.offset for record in records])
+        return super().write_batch(records)
+
+    def close(self) -> None:
+        self.log.append("writer-close")
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -194,7 +222,8 @@ def test_commit_follows_write() -> None:
     writer = FakeWriter(log)
     service = _service(consumer, FakeProducer(log), writer, CollectorRegistry())
 
-    service.process_batch(service.collect_batch())
+    service.collect_batch()
+    service.process_batch()
 
     assert log == ["write", "commit"]
     assert consumer.committed == [(f"{PREFIX}readings", 0, 3)]
@@ -208,7 +237,8 @@ def test_offsets_committed_per_partition() -> None:
     consumer = FakeConsumer(messages, log)
     service = _service(consumer, FakeProducer(log), FakeWriter(log), CollectorRegistry())
 
-    service.process_batch(service.collect_batch())
+    service.collect_batch()
+    service.process_batch()
 
     assert sorted(consumer.committed) == [
         (f"{PREFIX}alerts", 1, 8),
@@ -226,7 +256,8 @@ def test_unavailable_database_pauses_then_resumes() -> None:
     paused_during_wait: list[float | None] = []
     consumer.on_poll = lambda: paused_during_wait.append(registry.get_sample_value("farmstream_sink_paused"))
 
-    service.process_batch(service.collect_batch())
+    service.collect_batch()
+    service.process_batch()
 
     assert log[0] == "write-failed"
     assert log[1] == "pause"
@@ -249,7 +280,8 @@ def test_bad_record_dead_lettered_rest_written() -> None:
     writer = FakeWriter(log)
     service = _service(consumer, producer, writer, registry)
 
-    service.process_batch(service.collect_batch())
+    service.collect_batch()
+    service.process_batch()
 
     assert log == ["write", "flush", "commit"]
     assert len(writer.written) == 2
@@ -273,7 +305,8 @@ def test_bad_dead_letter_stored_not_republished() -> None:
     writer = FakeWriter(log)
     service = _service(consumer, producer, writer, CollectorRegistry())
 
-    service.process_batch(service.collect_batch())
+    service.collect_batch()
+    service.process_batch()
 
     assert producer.delivered == []
     stored = [record.event for record in writer.written]
@@ -289,7 +322,8 @@ def test_failed_dead_letter_publish_blocks_commit() -> None:
     producer = FakeProducer(log, fail_times=1)
     service = _service(consumer, producer, FakeWriter(log), CollectorRegistry())
 
-    service.process_batch(service.collect_batch())
+    service.collect_batch()
+    service.process_batch()
 
     assert log.index("flush") < log.index("pause") < log.index("commit")
     assert log.count("flush") == 2
@@ -311,7 +345,8 @@ def test_revoked_partition_dropped_from_retry() -> None:
 
     consumer.on_poll = revoke_partition_three
 
-    service.process_batch(service.collect_batch())
+    service.collect_batch()
+    service.process_batch()
 
     assert [(r.source.partition, r.source.offset) for r in writer.written] == [(0, 0), (0, 1)]
     assert consumer.committed == [(f"{PREFIX}readings", 0, 2)]
@@ -322,14 +357,19 @@ def test_partition_revoked_while_collecting() -> None:
     consumer = FakeConsumer(_readings(2, partition=0) + _readings(2, partition=3, first_offset=20), log)
     writer = FakeWriter(log)
     service = _service(consumer, FakeProducer(log), writer, CollectorRegistry())
+    calls = 0
 
-    def revoke_partition_three() -> None:
-        consumer.on_consume = None
-        service._on_revoke(consumer, [TopicPartition(f"{PREFIX}readings", 3)])
+    def revoke_partition_three_on_second_call() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            consumer.on_consume = None
+            service._on_revoke(consumer, [TopicPartition(f"{PREFIX}readings", 3)])
 
-    consumer.on_consume = revoke_partition_three
+    consumer.on_consume = revoke_partition_three_on_second_call
 
-    service.process_batch(service.collect_batch())
+    service.collect_batch()
+    service.process_batch()
 
     assert [(r.source.partition, r.source.offset) for r in writer.written] == [(0, 0), (0, 1)]
     assert consumer.committed == [(f"{PREFIX}readings", 0, 2)]
@@ -349,3 +389,260 @@ def test_lag_gauge_from_watermarks() -> None:
         )
         == 7.0
     )
+
+
+def _run_in_thread(
+    service: SinkService, stop: threading.Event
+) -> tuple[threading.Thread, list[BaseException]]:
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            service.run(stop)
+        except BaseException as error:
+            failures.append(error)
+
+    thread = threading.Thread(target=run, name="sink-under-test", daemon=True)
+    thread.start()
+    return thread, failures
+
+
+def _uncovered_commits(
+    consumer: FakeConsumer, messages: Sequence[FakeMessage], writer: FakeWriter
+) -> list[str]:
+    """Return the commits that cover a record the writer had not written at the time of the commit."""
+    problems: list[str] = []
+
+    def check(offsets: list[TopicPartition]) -> None:
+        written = {(r.source.topic, r.source.partition, r.source.offset) for r in writer.written}
+        for item in offsets:
+            for message in messages:
+                coordinates = (message.topic(), message.partition(), message.offset())
+                same_partition = coordinates[:2] == (item.topic, item.partition)
+                if same_partition and coordinates[2] < item.offset and coordinates not in written:
+                    problems.append(
+                        f"commit {item.topic}[{item.partition}]@{item.offset} before {coordinates}"
+                    )
+
+    consumer.on_commit = check
+    return problems
+
+
+def test_next_batch_decoded_during_write() -> None:
+    log: list[str] = []
+    consumer = FakeConsumer(_readings(3), log)
+    writer = GatedWriter(log)
+    service = _service(consumer, FakeProducer(log), writer, CollectorRegistry())
+
+    service.collect_batch()
+    service.start_write()
+    assert writer.entered.wait(timeout=10)
+    consumer.messages = [*_readings(2, first_offset=3), FakeMessage(f"{PREFIX}readings", 0, 5, b"{broken")]
+    next_batch = service.collect_batch()
+
+    assert [record.source.offset for record in next_batch.decoded] == [3, 4]
+    assert [record.error_type for record in next_batch.rejected] == ["InvalidJson"]
+    assert consumer.committed == []
+    assert log == []
+
+    writer.gate.set()
+    service.finish_write()
+    assert consumer.committed == [(f"{PREFIX}readings", 0, 3)]
+
+    service.process_batch()
+    assert writer.batches == [[0, 1, 2], [3, 4]]
+    assert consumer.committed == [(f"{PREFIX}readings", 0, 3), (f"{PREFIX}readings", 0, 6)]
+    assert log == ["write", "commit", "write", "flush", "commit"]
+
+
+def test_start_write_rejects_second_batch() -> None:
+    log: list[str] = []
+    consumer = FakeConsumer(_readings(2), log)
+    writer = GatedWriter(log)
+    service = _service(consumer, FakeProducer(log), writer, CollectorRegistry())
+    service.collect_batch()
+    service.start_write()
+
+    try:
+        with pytest.raises(RuntimeError, match="call finish_write"):
+            service.start_write()
+    finally:
+        writer.gate.set()
+        service.finish_write()
+    assert consumer.committed == [(f"{PREFIX}readings", 0, 2)]
+
+
+def test_run_commits_batches_in_order() -> None:
+    log: list[str] = []
+    messages = [
+        message
+        for step in range(0, 250, 10)
+        for message in _readings(10, partition=(step // 10) % 2 * 3, first_offset=step)
+    ]
+    consumer = FakeConsumer(list(messages), log)
+    writer = GatedWriter(log)
+    service = _service(consumer, FakeProducer(log), writer, CollectorRegistry())
+    problems = _uncovered_commits(consumer, messages, writer)
+    stop = threading.Event()
+
+    consumed_during_write: list[bool] = []
+
+    def release_first_write_from_next_consume() -> None:
+        if service._in_flight is not None and not writer.gate.is_set():
+            consumed_during_write.append(writer.entered.wait(timeout=10) and not writer.batches)
+            writer.gate.set()
+        if not consumer.messages:
+            stop.set()
+
+    consumer.on_consume = release_first_write_from_next_consume
+    thread, failures = _run_in_thread(service, stop)
+    thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    assert failures == []
+    assert consumed_during_write == [True]
+    assert problems == []
+    assert [record.source.offset for record in writer.written] == [m.offset() for m in messages]
+    assert [len(batch) for batch in writer.batches] == [100, 100, 50]
+    # Each partition's commits only move forward and end after its last record.
+    for partition, last in ((0, 250), (3, 240)):
+        offsets = [offset for _topic, number, offset in consumer.committed if number == partition]
+        assert offsets == sorted(offsets)
+        assert offsets[-1] == last
+    assert log[-1] == "writer-close"
+    assert consumer.closed
+
+
+def test_outage_during_write_loses_nothing() -> None:
+    log: list[str] = []
+    registry = CollectorRegistry()
+    messages = _readings(150)
+    consumer = FakeConsumer(list(messages), log)
+    writer = FakeWriter(log, failures=2)
+    service = _service(consumer, FakeProducer(log), writer, registry)
+    problems = _uncovered_commits(consumer, messages, writer)
+    stop = threading.Event()
+
+    def stop_once_all_committed() -> None:
+        if (f"{PREFIX}readings", 0, 150) in consumer.committed:
+            stop.set()
+
+    consumer.on_consume = stop_once_all_committed
+    thread, failures = _run_in_thread(service, stop)
+    thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    assert failures == []
+    assert problems == []
+    assert log[:2] == ["write-failed", "pause"]
+    assert log.count("write-failed") == 2
+    assert log.index("write") < log.index("resume") < log.index("commit")
+    assert [record.source.offset for record in writer.written] == list(range(150))
+    assert consumer.committed[-1] == (f"{PREFIX}readings", 0, 150)
+    assert registry.get_sample_value("farmstream_sink_paused") == 0.0
+    assert registry.get_sample_value("farmstream_sink_errors_total", {"kind": "database_unavailable"}) == 2.0
+
+
+def test_stop_waits_for_write_in_flight() -> None:
+    log: list[str] = []
+    consumer = FakeConsumer(_readings(120), log)
+    writer = GatedWriter(log)
+    service = _service(consumer, FakeProducer(log), writer, CollectorRegistry())
+    stop = threading.Event()
+
+    def stop_once_everything_consumed() -> None:
+        if writer.entered.is_set() and not consumer.messages:
+            stop.set()
+
+    consumer.on_consume = stop_once_everything_consumed
+    thread, failures = _run_in_thread(service, stop)
+    assert stop.wait(timeout=10)
+    stopped_during_write = not writer.batches
+    writer.gate.set()
+    thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    assert failures == []
+    assert stopped_during_write
+    # The batch in flight and the one consumed meanwhile are both committed before closing.
+    assert writer.batches == [list(range(100)), list(range(100, 120))]
+    assert consumer.committed == [(f"{PREFIX}readings", 0, 100), (f"{PREFIX}readings", 0, 120)]
+    assert log == ["write", "commit", "write", "commit", "writer-close"]
+    assert consumer.closed
+
+
+def test_stop_during_outage_commits_nothing() -> None:
+    log: list[str] = []
+    consumer = FakeConsumer(_readings(30), log)
+    writer = FakeWriter(log, failures=1000)
+    service = _service(consumer, FakeProducer(log), writer, CollectorRegistry())
+    stop = threading.Event()
+    consumer.on_poll = stop.set
+
+    thread, failures = _run_in_thread(service, stop)
+    thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    assert failures == []
+    assert "write-failed" in log
+    assert writer.written == []
+    assert consumer.committed == []
+    assert consumer.closed
+
+
+def test_revoked_during_write_not_committed() -> None:
+    log: list[str] = []
+    first = _readings(2, partition=0) + _readings(2, partition=3, first_offset=20)
+    first.append(FakeMessage(f"{PREFIX}readings", 3, 22, b"{broken"))
+    consumer = FakeConsumer(first, log)
+    producer = FakeProducer(log)
+    writer = GatedWriter(log)
+    service = _service(consumer, producer, writer, CollectorRegistry())
+    service.collect_batch()
+    service.start_write()
+    assert writer.entered.wait(timeout=10)
+    consumer.messages = _readings(1, partition=0, first_offset=2) + _readings(1, partition=3, first_offset=23)
+    calls = 0
+
+    def revoke_partition_three_on_second_call() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            service._on_revoke(consumer, [TopicPartition(f"{PREFIX}readings", 3)])
+
+    consumer.on_consume = revoke_partition_three_on_second_call
+    next_batch: Batch = service.collect_batch()
+    writer.gate.set()
+    service.finish_write()
+    service.process_batch()
+
+    assert [(record.partition, record.offset) for record in next_batch.records] == [(0, 2)]
+    # Written before the revocation was seen, which is harmless, but neither committed nor dead-lettered.
+    assert writer.batches == [[0, 1, 20, 21], [2]]
+    assert producer.delivered == []
+    assert consumer.committed == [(f"{PREFIX}readings", 0, 2), (f"{PREFIX}readings", 0, 3)]
+
+
+def test_reassigned_partition_keeps_new_records() -> None:
+    log: list[str] = []
+    consumer = FakeConsumer(_readings(2, partition=3, first_offset=20), log)
+    writer = FakeWriter(log)
+    service = _service(consumer, FakeProducer(log), writer, CollectorRegistry())
+    calls = 0
+
+    def revoke_and_reassign_on_second_call() -> None:
+        # An eager rebalance gives partition 3 back, so it is fetched again from the committed offset.
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            partition = [TopicPartition(f"{PREFIX}readings", 3)]
+            service._on_revoke(consumer, partition)
+            service._on_assign(consumer, partition)
+            consumer.messages = _readings(3, partition=3, first_offset=20)
+
+    consumer.on_consume = revoke_and_reassign_on_second_call
+    service.collect_batch()
+    service.process_batch()
+
+    assert [(r.source.partition, r.source.offset) for r in writer.written] == [(3, 20), (3, 21), (3, 22)]
+    assert consumer.committed == [(f"{PREFIX}readings", 3, 23)]
