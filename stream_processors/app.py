@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 import faust
@@ -44,6 +44,8 @@ from stream_processors.exceptions import CheckpointMismatchError
 from stream_processors.metrics import AgentMetrics
 from stream_processors.worker import (
     SCRAPE_LOG_PARTITION_BASE,
+    InputMessage,
+    InputRecord,
     OutgoingMessage,
     PartitionWorker,
     TopicNames,
@@ -157,8 +159,7 @@ class AgentsApp:
                 batch = cast(RecordBatch, event.value)
                 # A fetch may hold thousands of records: other tasks (timers, /metrics) run between chunks.
                 for start in range(0, len(batch), CHUNK_SIZE):
-                    chunk = batch[start : start + CHUNK_SIZE]
-                    await self.handle_batch([(topic, partition, offset, value) for offset, value in chunk])
+                    await self.handle_batch(topic, partition, batch[start : start + CHUNK_SIZE])
 
         async def metrics_page(web: Any, request: Any) -> Any:
             return web.bytes(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])
@@ -191,27 +192,22 @@ class AgentsApp:
 
     async def handle(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
         """Process one message, publish what it gives, and checkpoint its partition when due."""
-        await self.handle_batch([(topic, partition, offset, value)])
+        await self.handle_batch(topic, partition, [InputMessage(offset, value)])
 
-    async def handle_batch(self, batch: list[tuple[str, int, int, bytes | None]]) -> None:
-        """Process messages in order, publish what they give in one go, then checkpoint due partitions.
+    async def handle_batch(self, topic: str, partition: int, records: Sequence[InputRecord]) -> None:
+        """Process one partition's messages in order, publish what they give, then checkpoint when due.
 
-        Each message still has its own error boundary in :meth:`PartitionWorker.handle_many`, so a bad
-        one becomes a dead letter alone.
+        Each message still has its own error boundary in :meth:`PartitionWorker.handle_records`, so a
+        bad one becomes a dead letter alone.
         """
-        sources: dict[int, TopicPartition] = {}
-        for topic, partition, _, _ in batch:
-            slot = self._slot(topic, partition)
-            if slot not in sources:
-                sources[slot] = TopicPartition(topic, partition)
-                if slot not in self.worker.processors:
-                    await self._restore_slot(slot)
+        slot = self._slot(topic, partition)
+        if slot not in self.worker.processors:
+            await self._restore_slot(slot)
         if self._checkpoint_task is None:
             self._checkpoint_task = asyncio.ensure_future(self._checkpoint_loop())
-        await self.publish(self.worker.handle_many(batch))
-        for slot, source in sources.items():
-            if self.worker.checkpoint_due(slot):
-                await self.write_checkpoint(slot, source)
+        await self.publish(self.worker.handle_records(topic, partition, records))
+        if self.worker.checkpoint_due(slot):
+            await self.write_checkpoint(slot, TopicPartition(topic, partition))
 
     async def publish(self, messages: list[OutgoingMessage]) -> None:
         """Send messages to their topics (buffered by the producer)."""

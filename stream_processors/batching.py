@@ -4,9 +4,9 @@ Faust passes every Kafka record through its conductor, channel queue, event and 
 machinery. On a 2-core machine that measured tens of microseconds per record, more than scoring a
 reading. The agents'
 input topics are therefore read through :class:`BatchingConsumer`, which hands each partition's
-share of a fetch to the stream as one message. Its value is a :class:`RecordBatch` of
-(offset, value) pairs and its offset is the batch's last, so the agent sees the records in order
-and Faust's per-message cost is paid once per batch.
+share of a fetch to the stream as one message. Its value is a :class:`RecordBatch` of the
+fetched records and its offset is the batch's last, so the agent sees the records in order and
+Faust's per-message cost is paid once per batch.
 
 The input topics are declared without Faust acknowledgements (``acks=False``): Faust never
 commits their offsets on its own. The agents commit an offset only after the checkpoint that
@@ -27,8 +27,8 @@ from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
 
-class RecordBatch(list[tuple[int, bytes | None]]):
-    """The (offset, value) pairs of one partition from one fetch, in offset order."""
+class RecordBatch(list[Any]):
+    """The aiokafka ``ConsumerRecord``s of one partition from one fetch, in offset order."""
 
 
 class BatchingConsumer(faust_aiokafka.Consumer):
@@ -65,7 +65,7 @@ def batch_message(tp: TP, batch: list[Any], generation_id: int) -> ConsumerMessa
         last.timestamp_type,
         [],
         None,
-        cast(bytes, RecordBatch((record.offset, record.value) for record in batch)),
+        cast(bytes, RecordBatch(batch)),
         None,
         0,
         sum(record.serialized_value_size for record in batch),

@@ -13,10 +13,10 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -51,6 +51,24 @@ class TopicNames:
     predictions: str
     dead_letter: str
     checkpoints: str
+
+
+class InputRecord(Protocol):
+    """An input message as the consumer delivers it: its offset and its raw value."""
+
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def value(self) -> bytes | None: ...
+
+
+@dataclass(frozen=True)
+class InputMessage:
+    """An input message built by hand, for a caller that has no consumer record."""
+
+    offset: int
+    value: bytes | None
 
 
 @dataclass(frozen=True)
@@ -105,27 +123,36 @@ class PartitionWorker:
 
     def handle(self, topic: str, partition: int, offset: int, value: bytes | None) -> list[OutgoingMessage]:
         """Process one input message and return the messages to publish, dead letters included."""
-        return self.handle_many([(topic, partition, offset, value)])
+        return self.handle_records(topic, partition, [InputMessage(offset, value)])
 
-    def handle_many(self, batch: list[tuple[str, int, int, bytes | None]]) -> list[OutgoingMessage]:
-        """Process input messages in order, each in its own error boundary, and update the metrics once."""
+    def handle_records(
+        self, topic: str, partition: int, records: Sequence[InputRecord]
+    ) -> list[OutgoingMessage]:
+        """Process one partition's messages in order, each in its own error boundary.
+
+        Returns the messages to publish, dead letters included. The metrics are updated once.
+        """
         started = time.perf_counter()
+        slot = partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
+        if slot not in self.processors:
+            self.restore(slot, None, None)
+        progress = self.progress[slot]
+        process = self.processors[slot].process
+        covered = progress.covered_offset
         messages: list[OutgoingMessage] = []
         kinds: dict[str, int] = {}
-        skipped = 0
-        for topic, partition, offset, value in batch:
-            slot = partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
-            if slot not in self.processors:
-                self.restore(slot, None, None)
-            progress = self.progress[slot]
-            if offset <= progress.covered_offset:
-                skipped += 1
+        processed = 0
+        for record in records:
+            offset, value = record.offset, record.value
+            if offset <= covered:
                 continue
             progress.last_offset = offset
-            progress.events_since_checkpoint += 1
+            processed += 1
             try:
                 event = self._parse(topic, value)
-                messages += self._publishable(self.processors[slot].process(event))
+                outputs = process(event)
+                if outputs:
+                    messages += self._publishable(outputs)
                 kinds[event.kind] = kinds.get(event.kind, 0) + 1
             except InvalidEventError as error:
                 messages.append(
@@ -138,12 +165,13 @@ class PartitionWorker:
                 )
                 reason = f"processing failed: {type(error).__name__}: {error}"
                 messages.append(self._dead_letter(topic, partition, offset, value, reason, "ProcessingError"))
+        progress.events_since_checkpoint += processed
         if self.metrics:
             for kind, count in kinds.items():
                 self._event_counter(kind).inc(count)
-            if skipped:
-                self.metrics.skipped.inc(skipped)
-            if len(batch) > skipped:
+            if len(records) > processed:
+                self.metrics.skipped.inc(len(records) - processed)
+            if processed:
                 self.metrics.batch_latency.observe(time.perf_counter() - started)
         return messages
 

@@ -11,7 +11,7 @@ from sp_events import START, STEP, make_reading
 from stream_processors.app import topic_names
 from stream_processors.batching import RecordBatch, batch_message
 from stream_processors.metrics import AgentMetrics
-from stream_processors.worker import PartitionWorker
+from stream_processors.worker import InputMessage, PartitionWorker
 
 TOPICS = topic_names("t.")
 
@@ -35,7 +35,9 @@ def test_batch_message_keeps_every_record() -> None:
     message = batch_message(tp, records, generation_id=7)
     assert (message.topic, message.partition, message.offset) == (TOPICS.readings, 3, 44)
     assert isinstance(message.value, RecordBatch)
-    assert list(message.value) == [(offset, b"v%d" % offset) for offset in range(40, 45)]
+    assert [(record.offset, record.value) for record in message.value] == [
+        (offset, b"v%d" % offset) for offset in range(40, 45)
+    ]
     assert message.serialized_value_size == 50
     assert message.generation_id == 7
 
@@ -52,8 +54,8 @@ def test_bad_message_in_batch_dead_lettered_alone() -> None:
         make_reading("temperature.average", 25.0, START + step * STEP).to_bytes() for step in range(5)
     ]
     values[2] = b"{not json"
-    messages = worker.handle_many(
-        [(TOPICS.readings, 0, offset, value) for offset, value in enumerate(values)]
+    messages = worker.handle_records(
+        TOPICS.readings, 0, [InputMessage(offset, value) for offset, value in enumerate(values)]
     )
     assert [message.topic for message in messages] == [TOPICS.dead_letter]
     assert b"{not json" in messages[0].value
@@ -69,14 +71,11 @@ def test_covered_offsets_skipped_in_batch() -> None:
     worker.restore(0, None, None)
     worker.progress[0].covered_offset = 2
     batch = [
-        (
-            TOPICS.readings,
-            0,
-            offset,
-            make_reading("co2", 1500.0, START + offset * STEP, unit="ppm").to_bytes(),
-        )
+        InputMessage(offset, make_reading("co2", 1500.0, START + offset * STEP, unit="ppm").to_bytes())
         for offset in range(5)
     ]
-    worker.handle_many(batch)
+    worker.handle_records(TOPICS.readings, 0, batch)
     assert _sample(registry, "farmstream_agents_events_skipped_total") == 3
     assert _sample(registry, "farmstream_agents_events_processed_total", {"kind": "reading"}) == 2
+    assert worker.progress[0].last_offset == 4
+    assert worker.progress[0].events_since_checkpoint == 2
