@@ -206,14 +206,16 @@ class Processor:
         # is judged against the house average, so a drifting probe shows through the daily swing.
         reference = reading.target if signal in ("temperature", "humidity", "pressure") else None
         outside = self._recent(controller, "temperature.outside", at)
-        if reference is not None and reading.parameter == "temperature.average" and reading.value > reference:
-            # Above its target the house follows the outside air, so the residual counts only the heat
-            # past the temperature rule's hot reference. Anything between the two is residual 0.
-            hot = rules.hot_reference(reference, outside, self.config.limits)
-            reference = reading.value - max(0.0, reading.value - hot)
+        if reference is not None and reading.parameter == "temperature.average":
+            # The controller holds the house between its heat set point and the hot reference (the
+            # outside air on a hot afternoon), so only the distance past either edge is scored.
+            low, high = rules.controlled_band(reference, outside, self.config.limits)
+            reference = min(max(reading.value, low), high)
         if reference is None and reading.parameter.startswith(PROBE_PREFIX):
             if outside is not None and abs(reading.value - outside) < 0.05:
                 return []  # the outside probe: weather, judged by no detector
+            # TODO: a probe that the controller leaves out of its average is judged against it all the
+            # same, which hides that probe's own level shifts (the NAB replay through the pipeline).
             reference = self._recent(controller, "temperature.average", at)
         x = reading.value - reference if reference is not None else reading.value
 

@@ -35,12 +35,15 @@ class RuleLimits:
 
     temperature_warning_delta: float = 3.0
     temperature_critical_delta: float = 5.0
-    # Ventilation brings in outside air, so even tunnel ventilation at full level leaves the house
-    # this much above the outside temperature (bird heat), unless cool pads run.
-    tunnel_margin: float = 2.0
+    # Ventilation brings in outside air, and the birds' heat warms it on its way to the fans, so even
+    # full tunnel ventilation leaves the house about this much above the outside air (an estimate).
+    tunnel_margin: float = 3.0
     # The controller lets the house reach its tunnel set point (target + 2 to 3 °C on a Rotem
     # Platinum) before it ventilates harder, so too hot counts from there.
     tunnel_differential: float = 2.0
+    # Heaters start only when the house falls this far below target (the curve's heat set point,
+    # usually 1 to 2 °C under it), so on a cool night the house settles down to there.
+    heating_differential: float = 1.0
     pressure_warning_delta: float = 12.0
     pressure_critical_delta: float = 20.0
     pressure_band: tuple[float, float] = (8.0, 40.0)
@@ -77,6 +80,11 @@ def hot_reference(target: float, outside: float | None, limits: RuleLimits) -> f
     if outside is None:
         return tunnel_set_point
     return max(tunnel_set_point, outside + limits.tunnel_margin)
+
+
+def controlled_band(target: float, outside: float | None, limits: RuleLimits) -> tuple[float, float]:
+    """Return the range a working controller holds the house in: heat set point to hot reference."""
+    return target - limits.heating_differential, hot_reference(target, outside, limits)
 
 
 def temperature_off_target(

@@ -31,8 +31,8 @@ WEATHER_DRIVEN_DEVICES = ("heaters", "tunnel_fans", "exhaust_fans", "stir_fans",
 
 def detector_for(signal: str, parameter: str) -> Detector | None:
     """Return a new detector for a parameter's signal kind, or None for signals left to the rules."""
-    if parameter in WEATHER_PARAMETERS:
-        return None
+    if parameter in WEATHER_PARAMETERS or parameter.endswith(".target"):
+        return None  # A set point is the grower's setting and steps by design.
     if signal in MIN_SPREAD:
         return RobustLevelDetector(min_spread=MIN_SPREAD[signal])
     if signal == "counter" and parameter.endswith(".daily"):

@@ -21,7 +21,9 @@ class RobustLevelDetector(Detector):
     residual of temperature against its target, humidity, static pressure). It cannot tell a slow
     drift that stays inside the spread from normal; the domain rules cover that case. Flagged
     values stay out of the baseline; a gap longer than ``max_gap_seconds`` restarts the short-term
-    level from the next value but keeps the baseline.
+    level from the next value but keeps the baseline. After adapting to a persistent shift it keeps
+    the baseline it left for one window, so a return to that level (a repaired fan, a recalibrated
+    probe) restores it instead of raising a second anomaly.
 
     >>> detector = RobustLevelDetector(warm_up=20, window=50, min_spread=0.1, short_fading=0.5)
     >>> for step in range(40):
@@ -56,6 +58,9 @@ class RobustLevelDetector(Detector):
         self._spread = stats.EWMean(fading_factor=spread_fading)
         self._short: float | None = None
         self._last_at: float | None = None
+        # The baseline left by the last adaptation and the points learned since it.
+        self._former: stats.RollingQuantile | None = None
+        self._since_adapt = 0
 
     def _short_level(self, x: float, at: float) -> float:
         if self._short is None or self._gap(at):
@@ -78,14 +83,33 @@ class RobustLevelDetector(Detector):
     def score_one(self, x: float, at: float) -> float:
         if self.warming_up:
             return 0.0
-        median = self._median.get()
-        if median is None:
+        score = self._distance(self._short_level(x, at), self._median)
+        if score is None:
             return 0.0
-        level = self._short_level(x, at)
-        return abs(level - median) / (self.threshold * self.spread())
+        # A value back at the former baseline is normal at once: the short-term level still lags.
+        former = self._distance(x, self._former)
+        return score if former is None else min(score, former)
+
+    def _distance(self, level: float, baseline: stats.RollingQuantile | None) -> float | None:
+        """Return how far a level is from a baseline's median, in units of the threshold."""
+        median = baseline.get() if baseline is not None else None
+        if median is None:
+            return None
+        return float(abs(level - median) / (self.threshold * self.spread()))
 
     def learn_one(self, x: float, at: float) -> None:
         level = self._short_level(x, at)
+        if self._former is not None:
+            self._since_adapt += 1
+            former = self._distance(x, self._former)
+            current = self._distance(level, self._median)
+            if former is not None and former < 1.0 and (current is None or former < current):
+                # Back at the level it had before the shift: that baseline is the normal one again,
+                # and a relapse to the shifted level is flagged anew.
+                self._median, self._former = self._former, None
+                level = x
+            elif self._since_adapt >= self.window:
+                self._former = None
         median = self._median.get() if self.learned else None
         if median is not None:
             # Winsorise the deviation so a slow drift cannot inflate the spread it is measured in.
@@ -101,6 +125,8 @@ class RobustLevelDetector(Detector):
     def adapt(self, x: float, at: float) -> None:
         """Restart the baseline from the current value after a persistent level shift."""
         spread = self.spread()
+        self._former = self._median
+        self._since_adapt = 0
         self._median = stats.RollingQuantile(0.5, window_size=self.window)
         self._median.update(x)
         self._short = x

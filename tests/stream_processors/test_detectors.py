@@ -164,6 +164,32 @@ def test_persistent_shift_adopted() -> None:
     assert scores[-1] < 1.0
 
 
+def test_return_after_shift_restores_baseline() -> None:
+    # A repaired fan brings the pressure back to where it was before the detector adapted.
+    detector = RobustLevelDetector(warm_up=50, window=100, min_spread=0.2)
+    _feed(detector, [20.0] * 100)
+    for i in range(40):
+        detector.update(30.0, (100 + i) * STEP, adapt_after=20)
+    back = [detector.update(20.0, (140 + i) * STEP, adapt_after=20) for i in range(30)]
+    assert max(back) < 1.0
+    assert detector.expected() == pytest.approx(20.0)
+    assert detector.update(30.0, 170 * STEP) >= 1.0
+
+
+def test_former_baseline_forgotten_after_window() -> None:
+    detector = RobustLevelDetector(warm_up=50, window=100, min_spread=0.2)
+    _feed(detector, [20.0] * 100)
+    for i in range(140):
+        detector.update(30.0, (100 + i) * STEP, adapt_after=20)
+    assert detector.update(20.0, 240 * STEP) >= 1.0
+
+
+def test_set_points_have_no_detector() -> None:
+    assert detector_for("temperature", "temperature.target") is None
+    assert detector_for("pressure", "static_pressure.target") is None
+    assert isinstance(detector_for("pressure", "static_pressure"), RobustLevelDetector)
+
+
 def test_counter_reset_is_not_anomalous() -> None:
     detector = CounterRateDetector(warm_up=100, window=300)
     scores = _feed(detector, _counter_series(900, 10))
