@@ -91,10 +91,15 @@ class ProcessorConfig:
 
 @dataclass
 class SensorState:
-    """One sensor's detector and the event time of its last processed reading."""
+    """One sensor's detector and the event time of its last processed reading.
+
+    A temperature probe also has ``own``, a detector of its own level beside the main one of its
+    residual against the house average.
+    """
 
     detector: Detector | None
     last_at: datetime
+    own: Detector | None = None
 
 
 @dataclass
@@ -211,15 +216,25 @@ class Processor:
             # outside air on a hot afternoon), so only the distance past either edge is scored.
             low, high = rules.controlled_band(reference, outside, self.config.limits)
             reference = min(max(reading.value, low), high)
-        if reference is None and reading.parameter.startswith(PROBE_PREFIX):
+        probe = reference is None and reading.parameter.startswith(PROBE_PREFIX)
+        if probe:
             if outside is not None and abs(reading.value - outside) < 0.05:
                 return []  # the outside probe: weather, judged by no detector
-            # TODO: a probe that the controller leaves out of its average is judged against it all the
-            # same, which hides that probe's own level shifts (the NAB replay through the pipeline).
             reference = self._recent(controller, "temperature.average", at)
         x = reading.value - reference if reference is not None else reading.value
 
-        score = detector.update(x, at.timestamp(), adapt_after=self.config.adapt_after_points)
+        adapt_after = self.config.adapt_after_points
+        score = detector.update(x, at.timestamp(), adapt_after=adapt_after)
+        if probe and reference is not None:
+            # A probe that tracks its peers is judged by its residual, which hides the daily swing. A
+            # probe that does not (one the controller leaves out of its average, a probe in another
+            # room) is judged by its own level: whichever view has the smaller baseline spread.
+            if sensor.own is None:
+                sensor.own = detector_for("temperature", reading.parameter)
+            own = sensor.own
+            own_score = own.update(reading.value, at.timestamp(), adapt_after=adapt_after) if own else 0.0
+            if own is not None and not own.warming_up and _spread(own) < _spread(detector):
+                score, detector, reference = own_score, own, None
         key = AlertKey(reading.farm_id, reading.house_number, reading.parameter, ANOMALY_RULE)
         if score < 1.0 and key not in self.state.machines:
             return []
@@ -523,3 +538,9 @@ def _portal_now(controller: ControllerState, status: HouseStatus) -> datetime:
     if controller.fresh_portal_at is None or controller.fresh_fetched_at is None:
         return status.observed_at
     return controller.fresh_portal_at + (status.fetched_at - controller.fresh_fetched_at)
+
+
+def _spread(detector: Detector) -> float:
+    """Return a detector's baseline spread, or infinity for a detector without one."""
+    spread = getattr(detector, "spread", None)
+    return float(spread()) if callable(spread) else float("inf")

@@ -124,6 +124,25 @@ def test_drifting_probe_flags_against_average() -> None:
     assert opened[0].event_time <= _at(300 + 10 * 12)
 
 
+def test_probe_apart_from_peers_flags_own_shift() -> None:
+    # A probe that does not follow the house (left out of the controller's average) steps down
+    # 2.5 °C. Its residual against the average swings 4 °C a day and would hide the step.
+    processor = Processor()
+    outputs: list[Output] = []
+    rng = random.Random(7)
+    for step in range(500):
+        average = 24.0 + 2.0 * math.sin(2 * math.pi * step / 288) + rng.gauss(0, 0.1)
+        probe = 30.0 + rng.gauss(0, 0.15) - (2.5 if step >= 420 else 0.0)
+        outputs += processor.process(make_reading("temperature.average", average, _at(step)))
+        outputs += processor.process(make_reading("temperature.sensor_2", probe, _at(step)))
+    opened = _alerts(outputs, "anomaly", "open")
+    assert [alert.subject for alert in opened] == ["temperature.sensor_2"]
+    assert _at(420) <= opened[0].event_time <= _at(420 + 6)
+    # The expected value is the probe's own level, not a residual.
+    assert opened[0].expected is not None
+    assert abs(opened[0].expected - 30.0) < 0.5
+
+
 def test_static_pressure_against_target() -> None:
     processor = Processor()
     outputs: list[Output] = []
