@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from schemas.events import (
     Alert,
@@ -111,6 +111,7 @@ class ControllerState:
     last_status_fetched_at: datetime | None = None
     fresh_portal_at: datetime | None = None
     fresh_fetched_at: datetime | None = None
+    cycles_since_fresh: int = 0
     latest: dict[str, tuple[float, datetime]] = field(default_factory=dict)
     out_of_range_since_status: int = 0
     always_absent: set[str] | None = None
@@ -375,7 +376,11 @@ class Processor:
         if connected and (fresh is None or status.observed_at > fresh):
             controller.fresh_portal_at = status.observed_at
             controller.fresh_fetched_at = fetched
-        at = _portal_now(controller, status)
+            controller.cycles_since_fresh = 0
+        else:
+            controller.cycles_since_fresh += 1
+        age = self._stale_age(controller, status)
+        at = status.observed_at if controller.fresh_portal_at is None else controller.fresh_portal_at + age
         outputs: list[Output] = []
 
         outputs += self._alert(
@@ -451,7 +456,7 @@ class Processor:
                     evidence=dict(verdict.evidence),
                 )
             )
-        outputs += self._staleness(status, controller, at)
+        outputs += self._staleness(status, controller, age, at)
         return outputs
 
     def _sentinels(self, controller: ControllerState, status: HouseStatus) -> set[str]:
@@ -495,26 +500,42 @@ class Processor:
             self.state.controllers[key] = controller
         return controller
 
-    def _staleness(self, status: HouseStatus, controller: ControllerState, at: datetime) -> list[Output]:
-        """Judge how long a controller's portal time has stood still, counted in scraper time.
+    def _stale_age(self, controller: ControllerState, status: HouseStatus) -> timedelta:
+        """Return how long a controller's portal time has stood still: cycles or scraper time, the longer.
+
+        Every scrape cycle publishes one status per house, so the cycles since the freshest one count
+        the intervals even where the scraper's clock runs at another pace than the portal's (a
+        simulator on an accelerated clock). The scraper time since covers cycles that came late.
+        """
+        if controller.fresh_fetched_at is None:
+            return timedelta(0)
+        elapsed = max(timedelta(0), status.fetched_at - controller.fresh_fetched_at)
+        return max(
+            elapsed, controller.cycles_since_fresh * timedelta(seconds=self.config.scrape_interval_seconds)
+        )
+
+    def _staleness(
+        self, status: HouseStatus, controller: ControllerState, age: timedelta, at: datetime
+    ) -> list[Output]:
+        """Raise or resolve the stale alert of a controller from the age of its freshest portal time.
 
         The age is rounded to whole scrape intervals, so jitter in when a cycle starts does not
-        delay the alert by a cycle.
+        delay the alert by a cycle. The alert is dated on the portal clock: the freshest portal time
+        plus the age.
         """
         # TODO: a house that vanishes from the portal's house list sends no status and is never
         # judged; the scraper could publish a "missing" status for houses it listed before.
-        if controller.fresh_portal_at is None or controller.fresh_fetched_at is None:
+        if controller.fresh_portal_at is None:
             return []
-        interval = self.config.scrape_interval_seconds
-        age = max(0.0, (status.fetched_at - controller.fresh_fetched_at).total_seconds())
-        intervals = math.floor(age / interval + 0.5)
+        seconds = age.total_seconds()
+        intervals = math.floor(seconds / self.config.scrape_interval_seconds + 0.5)
         house = status.house_number
         condition = Condition(
             active=intervals >= self.config.stale_warning_intervals,
             severity="critical" if intervals >= self.config.stale_critical_intervals else "warning",
             title="Controller data stale",
-            message=f"no new data from house {house} for {age / 60:.0f} minutes",
-            value=round(age, 1),
+            message=f"no new data from house {house} for {seconds / 60:.0f} minutes",
+            value=round(seconds, 1),
             evidence={"last_portal_time": controller.fresh_portal_at.isoformat()},
         )
         return self._alert(AlertKey(status.farm_id, house, "controller", "controller_stale"), condition, at)
@@ -527,17 +548,6 @@ class Processor:
             machine = AlertMachine()
             self.state.machines[key] = machine
         return list(machine.step(key, self.config.policy(key.rule), condition, at))
-
-
-def _portal_now(controller: ControllerState, status: HouseStatus) -> datetime:
-    """Return a status's time on the portal clock: the freshest portal time plus the scraper time since.
-
-    A connected status that moved the portal time is dated by it. A disconnected one may carry the
-    fetch time, so it is dated by the scraper time elapsed since the controller last spoke.
-    """
-    if controller.fresh_portal_at is None or controller.fresh_fetched_at is None:
-        return status.observed_at
-    return controller.fresh_portal_at + (status.fetched_at - controller.fresh_fetched_at)
 
 
 def _spread(detector: Detector) -> float:

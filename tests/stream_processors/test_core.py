@@ -213,6 +213,23 @@ def test_stale_controller_warning_then_critical() -> None:
     assert [alert.state for alert in _alerts(back, "controller_stale")] == ["resolved"]
 
 
+def test_stale_counts_cycles_on_fast_clock() -> None:
+    # A simulator on an accelerated clock: the scraper's own clock moves one second per cycle.
+    processor = Processor()
+    outputs: list[Output] = []
+    for step in range(6):
+        fetched = START + timedelta(days=30, seconds=step)
+        outputs += processor.process(make_status(_at(0), house=1, fetched=fetched))
+    stale = _alerts(outputs, "controller_stale")
+    assert [(alert.state, alert.severity) for alert in stale] == [
+        ("open", "warning"),
+        ("reminder", "critical"),
+    ]
+    # Dated on the portal clock, one interval per cycle.
+    assert stale[0].event_time == _at(2)
+    assert stale[1].event_time == _at(4)
+
+
 def test_repeated_fetch_is_ignored() -> None:
     processor = Processor()
     processor.process(make_status(_at(0), fetched=_at(0)))
