@@ -49,7 +49,7 @@ from farmstream.stack.processes import LOOPBACK, port_is_open, stack_lock
 from farmstream.stack.topics import create_topics, delete_topics
 from farmstream.supervisor import ServiceSpec, Supervisor
 from schemas.topics import ALERTS, ALL_TOPICS, READINGS, topic_name
-from simulator.config import FaultSpec, SimulatorConfig, default_config
+from simulator.config import STEP, FaultSpec, SimulatorConfig, default_config
 from simulator.portal import Response
 from simulator.server import RunningSimulator
 
@@ -74,6 +74,9 @@ HOUSE_FAULT_HOUSE = 5
 HOUSE_FAULT_HOURS = (1.0, 3.0)
 STORM_START_HOURS = 4.0
 STORM_HOURS = 3.0
+# Real seconds one simulated 5-minute step may take during the storm. With 5xx, timeouts and retries,
+# storm cycles averaged 8 s in one run on a loaded 2-core machine, so 240 s missed the 36 steps.
+STORM_SECONDS_PER_STEP = 15.0
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class ScenarioResult:
     error: str | None = None
     log_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    # The 1-minute load average at the scenario's start and end, because other programs share the machine.
+    load_averages: tuple[float, float] = (0.0, 0.0)
 
     @property
     def passed(self) -> bool:
@@ -407,19 +412,47 @@ class ScenarioRun:
                 postgres.start(settings)
         elif name.startswith("kill_"):
             service = {"kill_agents": "agents", "kill_scraper": "scraper", "kill_sink": "sink"}[name]
+            if service == "agents":
+                self._wait_for_agents_checkpoint(supervisor)
             supervisor.kill(service, signal.SIGKILL)
             time.sleep(2.0)
             supervisor.restart(service)
         elif name == "portal_storm":
             end = self.simulated_start + timedelta(hours=STORM_START_HOURS + STORM_HOURS)
-            deadline = time.monotonic() + RECOVERY_TIMEOUT_SECONDS
-            while parse_instant(str(simulator.clock()["simulated_time"])) < end:
+            storm_steps = STORM_HOURS * 3600 / STEP.total_seconds()
+            limit = max(RECOVERY_TIMEOUT_SECONDS, storm_steps * STORM_SECONDS_PER_STEP)
+            deadline = time.monotonic() + limit
+            while (now := parse_instant(str(simulator.clock()["simulated_time"]))) < end:
                 self._require_running(supervisor)
                 if time.monotonic() > deadline:
-                    raise TimeoutError("the simulated clock did not pass the end of the portal storm")
+                    raise TimeoutError(
+                        f"the simulated clock reached {now:%H:%M} but not the end of the portal storm "
+                        f"({end:%H:%M}) within {limit:.0f} s: the scrape cycles are too slow"
+                    )
                 time.sleep(0.5)
         else:
             raise ValueError(f"unknown scenario {name!r}")
+
+    def _wait_for_agents_checkpoint(self, supervisor: Supervisor) -> None:
+        """Wait until the agents have committed offsets on every readings partition that has data.
+
+        The agents commit only after a checkpoint, so the restarted worker then restores state rather
+        than replay from empty state, which is the path the scenario is meant to break.
+        """
+        deadline = time.monotonic() + SERVICE_READY_TIMEOUT_SECONDS
+        checkpoint = ConsumerCheckpoint(self.agents_app, self.readings_topic)
+        while time.monotonic() < deadline:
+            self._require_running(supervisor)
+            ends = self._end_offsets_or_none(self.readings_topic)
+            if ends:
+                with_data = {partition: 1 for partition, end in ends.items() if end > 0}
+                if with_data and lagging_partitions(self.stack.bootstrap, checkpoint, with_data) == 0:
+                    return
+            time.sleep(0.5)
+        self.result.notes.append(
+            f"agents killed before they checkpointed every readings partition "
+            f"(waited {SERVICE_READY_TIMEOUT_SECONDS:.0f} s), so part of the restart replays from empty state"
+        )
 
     def _measure_recovery(self, supervisor: Supervisor, fault_ended: float) -> None:
         """Record when the sink and the agents have committed everything published before the fault ended.
@@ -550,6 +583,9 @@ class ScenarioRun:
             for event in read_topic(self.stack.bootstrap, self.alerts_topic)
             if event.get("kind") == "alert"
         ]
+        # The topics and database are removed afterwards, so the transitions stay here for diagnosis.
+        with open(self.work_dir / "alerts.jsonl", "w") as kept:
+            kept.writelines(json.dumps(event, sort_keys=True) + "\n" for event in transitions)
         fault = next(item for item in simulator.ground_truth()["faults"] if item["fault_id"] == "house-fault")
         check_alerts(self.figures, transitions, self.database_url, fault, self._agents_problem(supervisor))
         with receiver.lock:
@@ -599,7 +635,9 @@ def run_scenario(
         )
     logger.info("scenario started", extra={"scenario": scenario.name})
     started = time.monotonic()
+    load_at_start = os.getloadavg()[0]
     result = ScenarioRun(scenario, stack, seconds, work_dir, drain_seconds).run()
+    result.load_averages = (load_at_start, os.getloadavg()[0])
     logger.info(
         "scenario finished",
         extra={

@@ -77,6 +77,7 @@ def _run(arguments: argparse.Namespace) -> int:
 
     already_running = kafka.status(settings).running and postgres.status(settings).running
     started = time.monotonic()
+    load_at_start = os.getloadavg()[0]
     stack = start_stack(settings)
     work_dir = settings.stack_dir / "runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     results = []
@@ -95,7 +96,13 @@ def _run(arguments: argparse.Namespace) -> int:
         if not already_running and not arguments.keep_stack:
             stop_stack(settings)
     command = "farmstream " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "farmstream reliability"
-    report = render_report(results, command, os.cpu_count() or 0, time.monotonic() - started)
+    report = render_report(
+        results,
+        command,
+        os.cpu_count() or 0,
+        time.monotonic() - started,
+        (load_at_start, os.getloadavg()[0]),
+    )
     arguments.report.write_text(report)
     failed = [result.scenario.name for result in results if not result.passed]
     print(f"report written to {arguments.report}; logs in {work_dir}", flush=True)

@@ -39,6 +39,7 @@ def test_kill_sink_loses_nothing(
         "alert transitions unique",
         "alerts stored once",
         "injected fault alerted",
+        "no false device alert",
         "webhook delivered once",
     ]
     assert result.figures.readings_on_topic > 0

@@ -12,11 +12,20 @@ from farmstream.reliability_checks import (
     _overlapping_episodes,
     check_house_steps,
     check_webhook,
+    false_device_alerts,
+    fault_episodes,
     parse_instant,
 )
 
 T0 = datetime(2026, 4, 24, 17, 15, tzinfo=UTC)
 T1 = datetime(2026, 4, 24, 17, 20, tzinfo=UTC)
+FAULT = {
+    "farm_id": "farm-1",
+    "house": 2,
+    "kind": "controller_offline",
+    "start": "2026-04-24T17:20:00+00:00",
+    "end": "2026-04-24T18:00:00+00:00",
+}
 
 
 def _transition(
@@ -95,3 +104,33 @@ def test_resolved_episodes_not_overlapping() -> None:
     second = _transition("b", 0, "open", T1.isoformat())
 
     assert _overlapping_episodes([first, resolved, second]) == []
+
+
+def test_fault_episode_opened_before_start() -> None:
+    opened = _transition("a", 0, "open", "2026-04-24T17:15:00.5+00:00")
+    resolved = _transition("a", 1, "resolved", opened["opened_at"], "2026-04-24T18:00:00+00:00")
+
+    assert fault_episodes([opened, resolved], FAULT) == [parse_instant(opened["opened_at"])]
+
+
+def test_fault_episode_needs_overlap_and_rule() -> None:
+    before = _transition("a", 0, "open", T0.isoformat())
+    before_end = _transition("a", 1, "resolved", T0.isoformat(), "2026-04-24T17:19:00+00:00")
+    other_rule = {**_transition("b", 0, "open", T1.isoformat()), "rule": "controller_stale"}
+    after = _transition("c", 0, "open", "2026-04-24T18:05:00+00:00")
+
+    assert fault_episodes([before, before_end, other_rule, after], FAULT) == []
+
+
+def test_device_alert_elsewhere_is_false() -> None:
+    fault_house = _transition("a", 0, "open", T1.isoformat())
+    other_house = {**_transition("b", 0, "open", T1.isoformat()), "house_number": 3}
+    sensor = {**other_house, "alert_id": "c", "rule": "sensor_failed", "subject": "General.CO2"}
+    ammonia = {**other_house, "alert_id": "d", "rule": "ammonia_over_limit", "subject": "ammonia"}
+
+    found = false_device_alerts([fault_house, other_house, sensor, ammonia], FAULT)
+
+    assert found == [
+        ("farm-1", "3", "controller_offline", "controller"),
+        ("farm-1", "3", "sensor_failed", "General.CO2"),
+    ]
