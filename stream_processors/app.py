@@ -209,7 +209,10 @@ class AgentsApp:
             self._checkpoint_task = asyncio.ensure_future(self._checkpoint_loop())
         await self.publish(self.worker.handle_records(topic, partition, records))
         if self.worker.checkpoint_due(slot):
-            await self.write_checkpoint(slot, TopicPartition(topic, partition))
+            # A broker that is restarting fails the checkpoint's reads or writes. The checkpoint
+            # stays due, so the next batch or the checkpoint loop writes it, and the agent goes on.
+            source = TopicPartition(topic, partition)
+            await self._guarded(lambda: self.write_checkpoint(slot, source), "checkpoint")
 
     async def publish(self, messages: list[OutgoingMessage]) -> None:
         """Send messages to their topics (buffered by the producer)."""
@@ -268,11 +271,19 @@ class AgentsApp:
         """Flush outputs, write one partition's checkpoint, then commit the offsets it covers."""
         await self.app.producer.flush()
         output_offsets = await self._end_offsets([self.topics.alerts, self.topics.predictions])
+        progress = self.worker.progress[slot]
+        before = (progress.slot, progress.events_since_checkpoint)
         _, messages = self.worker.checkpoint(slot, output_offsets)
         # Sent directly rather than through Faust's buffer, which is gone during shutdown.
         producer = self.app.producer
-        for key, value in messages:
-            await producer.send_and_wait(self.topics.checkpoints, key.encode(), value, 0, None, None)
+        try:
+            for key, value in messages:
+                await producer.send_and_wait(self.topics.checkpoints, key.encode(), value, 0, None, None)
+        except Exception:
+            # The slot written to is incomplete: the next attempt writes the same slot again, so the
+            # other one keeps the last complete checkpoint, and the partition stays due.
+            progress.slot, progress.events_since_checkpoint = before[0], max(before[1], 1)
+            raise
         if source is not None:
             covered = self.worker.progress[slot].covered_offset
             await commit_offsets(self.app, {(source.topic, source.partition): covered + 1})

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 
 from faust.types import TP
 from prometheus_client import CollectorRegistry
 from sp_events import START, STEP, make_reading
 
-from stream_processors.app import topic_names
+from stream_processors.app import AgentsApp, topic_names
 from stream_processors.batching import RecordBatch, batch_message
+from stream_processors.config import AgentSettings
 from stream_processors.metrics import AgentMetrics
 from stream_processors.worker import InputMessage, PartitionWorker
 
@@ -79,3 +82,32 @@ def test_covered_offsets_skipped_in_batch() -> None:
     assert _sample(registry, "farmstream_agents_events_processed_total", {"kind": "reading"}) == 2
     assert worker.progress[0].last_offset == 4
     assert worker.progress[0].events_since_checkpoint == 2
+
+
+class FailingProducer:
+    """A producer whose flush works and whose every send fails, as during a broker restart."""
+
+    async def flush(self) -> None:
+        return None
+
+    async def send_and_wait(self, *args: object) -> None:
+        raise ConnectionError("broker restarting")
+
+
+def test_failed_checkpoint_keeps_slot_and_due(tmp_path: Path) -> None:
+    settings = AgentSettings(topic_prefix="t.", agents_data_dir=tmp_path, checkpoint_interval_seconds=0.001)
+    agents = AgentsApp(settings)
+    agents.app._producer = FailingProducer()
+
+    async def no_offsets(topics: list[str]) -> dict[str, dict[int, int]]:
+        return {}
+
+    agents._end_offsets = no_offsets  # type: ignore[method-assign]
+    agents.worker.restore(0, None, None)  # no checkpoint to read
+    value = make_reading("co2", 1500.0, START, unit="ppm").to_bytes()
+    # The checkpoint after the batch fails: the batch is still handled and the agent goes on.
+    asyncio.run(agents.handle_batch(TOPICS.readings, 0, [InputMessage(0, value)]))
+    progress = agents.worker.progress[0]
+    assert progress.slot is None
+    assert agents.worker.checkpoint_due(0)
+    assert progress.last_offset == 0
