@@ -272,7 +272,7 @@ class AgentsApp:
         await self.app.producer.flush()
         output_offsets = await self._end_offsets([self.topics.alerts, self.topics.predictions])
         progress = self.worker.progress[slot]
-        before = (progress.slot, progress.events_since_checkpoint)
+        before = (progress.slot, progress.events_since_checkpoint, progress.last_checkpoint_monotonic)
         _, messages = self.worker.checkpoint(slot, output_offsets)
         # Sent directly rather than through Faust's buffer, which is gone during shutdown.
         producer = self.app.producer
@@ -282,7 +282,8 @@ class AgentsApp:
         except Exception:
             # The slot written to is incomplete: the next attempt writes the same slot again, so the
             # other one keeps the last complete checkpoint, and the partition stays due.
-            progress.slot, progress.events_since_checkpoint = before[0], max(before[1], 1)
+            progress.slot, progress.last_checkpoint_monotonic = before[0], before[2]
+            progress.events_since_checkpoint = max(before[1], 1)
             raise
         if source is not None:
             covered = self.worker.progress[slot].covered_offset

@@ -95,7 +95,7 @@ class FailingProducer:
 
 
 def test_failed_checkpoint_keeps_slot_and_due(tmp_path: Path) -> None:
-    settings = AgentSettings(topic_prefix="t.", agents_data_dir=tmp_path, checkpoint_interval_seconds=0.001)
+    settings = AgentSettings(topic_prefix="t.", agents_data_dir=tmp_path, checkpoint_every_events=1)
     agents = AgentsApp(settings)
     agents.app._producer = FailingProducer()
 
