@@ -43,7 +43,6 @@ from stream_processors.core import ProcessorConfig
 from stream_processors.exceptions import CheckpointMismatchError
 from stream_processors.metrics import AgentMetrics
 from stream_processors.worker import (
-    SCRAPE_LOG_PARTITION_BASE,
     InputMessage,
     InputRecord,
     OutgoingMessage,
@@ -185,12 +184,8 @@ class AgentsApp:
         except Exception:  # a failed round is retried by the next timer round
             logger.exception("%s failed, retrying on the next round", action)
 
-    def _slot(self, topic: str, partition: int) -> int:
-        return partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
-
     def _source(self, slot: int) -> TopicPartition:
-        topic = self.topics.readings if slot < SCRAPE_LOG_PARTITION_BASE else self.topics.scrape_log
-        return TopicPartition(topic, slot % SCRAPE_LOG_PARTITION_BASE)
+        return TopicPartition(*self.worker.source_of(slot))
 
     async def handle(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
         """Process one message, publish what it gives, and checkpoint its partition when due."""
@@ -202,7 +197,7 @@ class AgentsApp:
         Each message still has its own error boundary in :meth:`PartitionWorker.handle_records`, so a
         bad one becomes a dead letter alone.
         """
-        slot = self._slot(topic, partition)
+        slot = self.worker.slot_of(topic, partition)
         if slot not in self.worker.processors:
             await self._restore_slot(slot)
         if self._checkpoint_task is None:
@@ -235,15 +230,14 @@ class AgentsApp:
         consumer = self.app.consumer
         total_lag = 0
         for slot, progress in self.worker.progress.items():
-            topic = self.topics.readings if slot < SCRAPE_LOG_PARTITION_BASE else self.topics.scrape_log
-            partition = slot % SCRAPE_LOG_PARTITION_BASE
+            source = self._source(slot)
             try:
-                highwater = consumer.highwater(TopicPartition(topic, partition))
+                highwater = consumer.highwater(source)
             except (KeyError, AssertionError, IllegalStateError):  # revoked since the last report
                 highwater = None
             if highwater is not None:
                 lag = max(0, highwater - progress.last_offset - 1)
-                self.metrics.consumer_lag.labels(topic, str(partition)).set(lag)
+                self.metrics.consumer_lag.labels(source.topic, str(source.partition)).set(lag)
                 total_lag += lag
         counts, self._since_report = self._since_report, {}
         logger.info(
@@ -379,7 +373,7 @@ class AgentsApp:
         for tp in revoked:
             if tp.topic not in (self.topics.readings, self.topics.scrape_log):
                 continue
-            slot = self._slot(tp.topic, tp.partition)
+            slot = self.worker.slot_of(tp.topic, tp.partition)
             if slot in self.worker.processors:
                 await self._final_checkpoint(slot)
                 self.worker.release(slot)

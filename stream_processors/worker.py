@@ -121,6 +121,15 @@ class PartitionWorker:
         self.processors.pop(partition, None)
         self.progress.pop(partition, None)
 
+    def slot_of(self, topic: str, partition: int) -> int:
+        """Return the processor key of an input partition: readings from 0, scrape logs from the base."""
+        return partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
+
+    def source_of(self, slot: int) -> tuple[str, int]:
+        """Return the (topic, partition) of a processor key."""
+        topic = self.topics.readings if slot < SCRAPE_LOG_PARTITION_BASE else self.topics.scrape_log
+        return topic, slot % SCRAPE_LOG_PARTITION_BASE
+
     def handle(self, topic: str, partition: int, offset: int, value: bytes | None) -> list[OutgoingMessage]:
         """Process one input message and return the messages to publish, dead letters included."""
         return self.handle_records(topic, partition, [InputMessage(offset, value)])
@@ -133,7 +142,7 @@ class PartitionWorker:
         Returns the messages to publish, dead letters included. The metrics are updated once.
         """
         started = time.perf_counter()
-        slot = partition if topic == self.topics.readings else SCRAPE_LOG_PARTITION_BASE + partition
+        slot = self.slot_of(topic, partition)
         if slot not in self.processors:
             self.restore(slot, None, None)
         progress = self.progress[slot]

@@ -32,6 +32,16 @@ NAB_FARM = "nab-replay"
 SUITE_FARM = "suite-farm"
 
 
+def _add_max_lag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-lag-steps",
+        type=int,
+        default=-1,
+        help="Pause the scraper while the agents are more than N cycles behind (default -1: no limit). "
+        "The alerts do not depend on the lag; a limit only bounds the backlog.",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Register the subcommand and its actions."""
     parser = subparsers.add_parser("evaluate", help="Measure detection quality (NAB score, fault suite).")
@@ -72,13 +82,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="Real seconds to wait between scrape cycles (default 0: as fast as the pipeline goes).",
     )
     pipeline.add_argument("--start-row", type=int, default=0, help="First row of the series to replay.")
-    pipeline.add_argument(
-        "--max-lag-steps",
-        type=int,
-        default=-1,
-        help="Pause the scraper while the agents are more than N cycles behind (default -1: no limit). "
-        "The alerts do not depend on the lag; a limit only bounds the backlog.",
-    )
+    _add_max_lag(pipeline)
     pipeline.set_defaults(func=_nab)
 
     suite = actions.add_parser("faults", help="Recall, precision and time to detect over injected faults.")
@@ -89,13 +93,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     suite.add_argument(
         "--houses", type=int, default=8, help="Houses of the one simulated farm, 2 to 8 (default 8)."
     )
-    suite.add_argument(
-        "--max-lag-steps",
-        type=int,
-        default=-1,
-        help="Pause the scraper while the agents are more than N cycles behind (default -1: no limit). "
-        "The alerts do not depend on the lag; a limit only bounds the backlog.",
-    )
+    _add_max_lag(suite)
     suite.add_argument(
         "--kinds",
         help="Comma-separated house fault kinds to inject (default: every kind in the simulator).",
