@@ -373,8 +373,8 @@ class KeepAliveConnection:
         try:
             head = await self.reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionResetError):
-            # uvicorn closes a keep-alive connection after 5 idle seconds, which a client that finished
-            # its share early can reach; like other clients, send the request again on a new connection.
+            # uvicorn closes a keep-alive connection after 5 idle seconds, and a client that finished its
+            # share early can wait that long. Like other clients, send the request again on a new connection.
             await self.close()
             self.reconnects += 1
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)

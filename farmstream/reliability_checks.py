@@ -368,8 +368,8 @@ def fault_episodes(transitions: list[dict[str, Any]], fault: dict[str, Any]) -> 
     """Return when each alert of the fault's house and rule opened, for the alerts open during the fault.
 
     An alert counts when its episode overlaps the fault. The agents date a disconnected house by its
-    last fresh portal time plus its age in scrape intervals (0.5 s in the suite), and the simulated
-    portal clock moves 5 minutes per cycle, so the alert may be dated just before the fault starts.
+    last fresh portal time plus its age in scrape intervals (0.5 s in the suite). The simulated portal
+    clock moves 5 minutes per cycle, so the alert may be dated just before the fault starts.
     """
     start, end = parse_instant(fault["start"]), parse_instant(fault["end"])
     spans: dict[str, tuple[datetime, datetime | None]] = {}

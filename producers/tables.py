@@ -166,7 +166,7 @@ def _parameter_cells(
             continue
         for row in rows:
             if not _is_parameter_row(row):
-                continue  # listed by _malformed_parts when the table holds parameter rows
+                continue  # listed by _malformed_parts when the table contains parameter rows
             key = row.get("ParameterKeyName")
             if not isinstance(key, str) or not key:
                 continue

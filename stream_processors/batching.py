@@ -5,7 +5,7 @@ machinery. On a 2-core machine that measured tens of microseconds per record, mo
 reading. The agents'
 input topics are therefore read through :class:`BatchingConsumer`, which hands each partition's
 share of a fetch to the stream as one message. Its value is a :class:`RecordBatch` of the
-fetched records and its offset is the batch's last, so the agent sees the records in order and
+fetched records and its offset is the batch's last, so the agent receives the records in order and
 Faust's per-message cost is paid once per batch.
 
 The input topics are declared without Faust acknowledgements (``acks=False``): Faust never

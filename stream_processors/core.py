@@ -365,7 +365,7 @@ class Processor:
 
     def _house_status(self, status: HouseStatus) -> list[Output]:
         controller = self._controller(status.farm_id, status.house_number)
-        # A frozen controller repeats its portal time, so statuses are told apart by their fetch.
+        # A frozen controller repeats its portal time, so statuses are distinguished by their fetch time.
         fetched = status.fetched_at
         if controller.last_status_fetched_at is not None and fetched <= controller.last_status_fetched_at:
             return []
@@ -523,8 +523,8 @@ class Processor:
         delay the alert by a cycle. The alert is dated on the portal clock: the freshest portal time
         plus the age.
         """
-        # TODO: a house that vanishes from the portal's house list sends no status and is never
-        # judged; the scraper could publish a "missing" status for houses it listed before.
+        # TODO: a house that vanishes from the portal's house list sends no status, so it is never
+        # judged. The scraper could publish a "missing" status for houses it listed before.
         if controller.fresh_portal_at is None:
             return []
         seconds = age.total_seconds()
