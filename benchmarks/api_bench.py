@@ -3,12 +3,14 @@
 One year of readings of one farm (8 houses x 60 parameters at 5-minute resolution, about 50
 million rows) is loaded into a freshly migrated database on plain PostgreSQL, then:
 
-- API: the API's uvicorn app (a separate process, httptools and uvloop unless ``--http`` and
-  ``--loop`` say otherwise) on 127.0.0.1 is called by concurrent clients, each sending its next
-  request when the response to the previous one arrives. The default client is a minimal keep-alive
-  HTTP/1.1 client on asyncio streams, one connection per client, because the load generator shares the
-  CPUs with the API and PostgreSQL; ``--client httpx`` uses one httpx.AsyncClient instead;
-- baseline: the same SQL the API runs, sent with psycopg from the same number of concurrent tasks.
+- API: ``farmstream api --workers N`` (a separate process, httptools and uvloop; plain uvicorn when
+  ``--http`` or ``--loop`` name another parser or loop) on 127.0.0.1 is called by concurrent
+  clients, each sending its next request when the response to the previous one arrives. The
+  default client is a minimal keep-alive HTTP/1.1 client on asyncio streams, one connection per
+  client, because the load generator shares the CPUs with the API and PostgreSQL; ``--client httpx``
+  uses one httpx.AsyncClient instead;
+- baseline: the same SQL the API runs, sent with psycopg from the same number of concurrent tasks,
+  with rows in binary as the API fetches them.
 
 Each measurement reports the CPU time per request of the API processes (from /proc) and of the
 load generator (``time.process_time``), and the 1-minute load average when it started. Other work on
@@ -234,30 +236,45 @@ def free_port() -> int:
 def start_api(
     url: str, port: int, workers: int, pool_size: int, http: str, loop: str
 ) -> subprocess.Popen[bytes]:
+    """Start ``farmstream api``, or plain uvicorn when another HTTP parser or event loop is requested."""
     environment = dict(
         os.environ,
         FARMSTREAM_DATABASE_URL=url,
         FARMSTREAM_API_POOL_SIZE=str(pool_size),
+        FARMSTREAM_API_HOST="127.0.0.1",
+        FARMSTREAM_API_PORT=str(port),
         FARMSTREAM_LOG_LEVEL="WARNING",
     )
-    command = [
-        str(REPOSITORY / ".venv" / "bin" / "uvicorn"),
-        "api.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--http",
-        http,
-        "--loop",
-        loop,
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    if (http, loop) == ("httptools", "uvloop"):
+        # Run as a module from the repository, so that an exported copy runs its own code.
+        command = [
+            str(REPOSITORY / ".venv" / "bin" / "python"),
+            "-m",
+            "farmstream.cli",
+            "api",
+            "--no-migrate",
+            "--workers",
+            str(workers),
+        ]
+    else:
+        command = [
+            str(REPOSITORY / ".venv" / "bin" / "uvicorn"),
+            "api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--http",
+            http,
+            "--loop",
+            loop,
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
     process = subprocess.Popen(command, cwd=REPOSITORY, env=environment)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -498,14 +515,14 @@ async def measure_baseline(
             )
             statement, values = build_readings_query(query, None, 1001)
             async with pool.connection() as connection:
-                rows = await (await connection.execute(statement, values)).fetchall()
+                rows = await (await connection.execute(statement, values, binary=True)).fetchall()
             if len(rows) != week_rows:
                 raise RuntimeError(f"expected {week_rows} rows, got {len(rows)}")
 
         async def latest(client: int, index: int) -> None:
             values = {"farm": FARM, "house": index % HOUSES + 1, "window": timedelta(minutes=60)}
             async with pool.connection() as connection:
-                rows = await (await connection.execute(LATEST_READINGS_SQL, values)).fetchall()
+                rows = await (await connection.execute(LATEST_READINGS_SQL, values, binary=True)).fetchall()
             if len(rows) != PARAMETER_COUNT:
                 raise RuntimeError(f"expected {PARAMETER_COUNT} rows, got {len(rows)}")
 

@@ -1,14 +1,28 @@
-"""`farmstream api` start-up options, with uvicorn.run replaced by a recorder (no server starts)."""
+"""`farmstream api` start-up: options given to uvicorn.run (replaced by a recorder, no server starts),
+the workers' shared port, and real worker processes stopping together.
+"""
 
 from __future__ import annotations
 
+import gc
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
-from farmstream.cli import main
+from farmstream.cli import CommandError, main
+from farmstream.commands.api import listening_sockets
+from tests.api.conftest import closed_loopback_port
 
 
 @pytest.fixture
@@ -24,26 +38,99 @@ def test_one_worker_serves_app_object(uvicorn_calls: list[tuple[Any, dict[str, A
     assert main(["api", "--no-migrate"]) == 0
     [(app, options)] = uvicorn_calls
     assert not isinstance(app, str)
-    assert options["workers"] == 1
-    assert options["factory"] is False
     assert options["port"] == 18000
     assert options["http"] == "httptools"
     assert options["loop"] == "uvloop"
 
 
-def test_workers_use_factory_import_string(
-    uvicorn_calls: list[tuple[Any, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # setenv first, so monkeypatch restores the variable that the command sets for its workers.
-    monkeypatch.setenv("FARMSTREAM_LOG_LEVEL", "INFO")
-    assert main(["--log-level", "WARNING", "api", "--no-migrate", "--workers", "2"]) == 0
-    [(app, options)] = uvicorn_calls
-    assert app == "farmstream.commands.api:create_worker_app"
-    assert os.environ["FARMSTREAM_LOG_LEVEL"] == "WARNING"
-    assert options["workers"] == 2
-    assert options["factory"] is True
-    assert options["http"] == "httptools"
-    assert options["loop"] == "uvloop"
+def test_startup_objects_frozen(uvicorn_calls: list[tuple[Any, dict[str, Any]]]) -> None:
+    gc.unfreeze()
+    try:
+        assert main(["api", "--no-migrate"]) == 0
+        # The application built before uvicorn.run is among the frozen objects the collector skips.
+        [(app, _)] = uvicorn_calls
+        assert gc.get_freeze_count() > 0
+        assert all(tracked is not app for tracked in gc.get_objects())
+    finally:
+        gc.unfreeze()
+
+
+def test_worker_sockets_share_port() -> None:
+    port = closed_loopback_port()
+    sockets = listening_sockets("127.0.0.1", port, 2)
+    try:
+        assert [listener.getsockname() for listener in sockets] == [("127.0.0.1", port)] * 2
+        assert all(listener.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) for listener in sockets)
+    finally:
+        for listener in sockets:
+            listener.close()
+
+
+def test_busy_port_is_command_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{port}"):
+            listening_sockets("127.0.0.1", port, 2)
+
+
+def _children(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+@contextmanager
+def _running_api(workers: int) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `farmstream api` with several workers on a free loopback port; stop it at the end."""
+    port = closed_loopback_port()
+    environment = dict(
+        os.environ,
+        FARMSTREAM_API_HOST="127.0.0.1",
+        FARMSTREAM_API_PORT=str(port),
+        # Liveness needs no database or broker; nothing listens on these ports.
+        FARMSTREAM_DATABASE_URL=f"postgresql://nobody:nothing@127.0.0.1:{closed_loopback_port()}/none",
+        FARMSTREAM_KAFKA_BOOTSTRAP=f"127.0.0.1:{closed_loopback_port()}",
+    )
+    command = [sys.executable, "-m", "farmstream.cli", "--log-level", "WARNING", "api", "--no-migrate"]
+    process = subprocess.Popen([*command, "--workers", str(workers)], env=environment)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(process.pid)) < workers or not _live(port):
+            assert process.poll() is None, "farmstream api exited during start-up"
+            assert time.monotonic() < deadline, "farmstream api did not answer /healthz within 60 s"
+            time.sleep(0.2)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _live(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@pytest.mark.integration
+def test_workers_stop_on_sigterm() -> None:
+    with _running_api(2) as process:
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert not any(Path(f"/proc/{worker}").exists() for worker in workers)
+
+
+@pytest.mark.integration
+def test_dead_worker_stops_service() -> None:
+    with _running_api(2) as process:
+        first, second = _children(process.pid)
+        os.kill(first, signal.SIGKILL)
+        assert process.wait(timeout=30) == 1
+        assert not Path(f"/proc/{second}").exists()
 
 
 def test_zero_workers_rejected(

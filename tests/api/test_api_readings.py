@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
+import pydantic_core
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import sql
+from psycopg.rows import dict_row
 from pydantic import BaseModel
 
 from api.models import BucketReadingsPage, LatestReadingPublic, LatestReadingsPublic, RawReadingsPage
 from api.pagination import encode_cursor
+from api.queries.readings import LATEST_READINGS_SQL, ReadingsFilter, build_readings_query
 from tests.api.api_dataset import READING_STEPS, T0, expected_buckets
 from tests.api.conftest import LaneDatabase
 
@@ -250,3 +255,42 @@ def test_latest_rows_match_response_model(client: TestClient, lane_database: Lan
     for row in body["data"]:
         assert list(row) == list(LatestReadingPublic.model_fields)
     assert LatestReadingsPublic.model_validate(body).model_dump(mode="json") == body
+
+
+def _text_rows(url: str, statement: sql.Composed | str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return rows fetched in PostgreSQL's text format, the reference for the routes' binary rows."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("SET TIME ZONE 'UTC'")
+        with connection.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(statement, values)
+            return cursor.fetchall()
+
+
+@pytest.mark.parametrize("bucket", ["raw", "1h"])
+def test_binary_rows_write_same_page(api_client: Any, lane_database: LaneDatabase, bucket: str) -> None:
+    # The routes fetch binary results; the body must be byte for byte what text results give.
+    dataset = lane_database.dataset
+    start, end = _time(RANGE["from"]), _time(RANGE["to"])
+    query = ReadingsFilter(farm_ids=[dataset.north], start=start, end=end, bucket=bucket)
+    statement, values = build_readings_query(query, None, None)
+    rows = _text_rows(lane_database.url, statement, values)
+    params = {**RANGE, "bucket": bucket, "farm_id": dataset.north, "limit": 5000}
+    with api_client() as client:
+        response = client.get("/readings", params=params, headers={"X-API-Key": dataset.key_north})
+    assert response.status_code == 200, response.text
+    assert len(rows) > 0
+    expected = {"bucket": bucket, "data": rows, "count": len(rows), "next_cursor": None}
+    assert response.content == pydantic_core.to_json(expected)
+
+
+def test_binary_latest_write_same_page(api_client: Any, lane_database: LaneDatabase) -> None:
+    dataset = lane_database.dataset
+    values = {"farm": dataset.north, "house": 1, "window": timedelta(minutes=60)}
+    rows = _text_rows(lane_database.url, LATEST_READINGS_SQL, values)
+    with api_client() as client:
+        path = f"/farms/{dataset.north}/houses/1/readings/latest"
+        response = client.get(path, headers={"X-API-Key": dataset.key_north})
+    assert response.status_code == 200, response.text
+    assert len(rows) > 0
+    expected = {"farm_id": dataset.north, "house_number": 1, "data": rows, "count": len(rows)}
+    assert response.content == pydantic_core.to_json(expected)
