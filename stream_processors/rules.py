@@ -189,15 +189,23 @@ def water_to_feed_ratio(water_litres: float, feed_kg: float, limits: RuleLimits)
     )
 
 
+def local_hour(controller_time: str | None) -> int | None:
+    """Return the hour of the controller's local "HH:MM" time, or None if it is missing or malformed."""
+    if controller_time is None:
+        return None
+    try:
+        hour = int(controller_time.split(":", 1)[0])
+    except ValueError:
+        return None
+    return hour if 0 <= hour < 24 else None
+
+
 def is_night(controller_time: str | None, lights_running: float | None, limits: RuleLimits) -> bool:
     """Return whether the house is in its dark period: lights off if known, else the night hours."""
     if lights_running is not None:
         return lights_running == 0
-    if controller_time is None:
-        return False
-    try:
-        hour = int(controller_time.split(":", 1)[0])
-    except ValueError:
+    hour = local_hour(controller_time)
+    if hour is None:
         return False
     start, end = limits.night_hours
     return start <= hour < end

@@ -10,7 +10,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 
-from farmstream import evaluation_runs
+from farmstream import core_feed, evaluation_runs
 from farmstream.cli import CommandError
 from schemas.events import Alert, FailurePrediction
 from schemas.topics import ALERTS, topic_name
@@ -94,6 +94,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--houses", type=int, default=8, help="Houses of the one simulated farm, 2 to 8 (default 8)."
     )
     _add_max_lag(suite)
+    suite.add_argument(
+        "--core",
+        action="store_true",
+        help="Feed the simulator through the producers' parser into the processing core in this process "
+        "(no HTTP, no Kafka, no agents worker) and score it the same way.",
+    )
     suite.add_argument(
         "--kinds",
         help="Comma-separated house fault kinds to inject (default: every kind in the simulator).",
@@ -279,8 +285,24 @@ def _run_fault_suite(arguments: argparse.Namespace) -> faults.FaultReport:
     except ValueError as error:
         raise CommandError(f"cannot place the fault suite: {error}; use more --houses or --days") from None
 
-    config = SimulatorConfig(farms=farms, seed=arguments.seed, faults=suite)
     steps = int(duration / STEP)
+    if arguments.core:
+        try:
+            config = SimulatorConfig(farms=farms, seed=arguments.seed, faults=suite, advance_on_scrape=False)
+            core = core_feed.run_core(config, steps)
+        except SimulatorConfigError as error:
+            raise CommandError(f"invalid simulator configuration: {error}") from None
+        except core_feed.CoreFeedError as error:
+            raise CommandError(str(error)) from None
+        truth = _ground_truth(core.ground_truth, config, steps)
+        print(
+            f"core seed={arguments.seed} steps={steps} houses={arguments.houses} faults={len(truth.faults)} "
+            f"input_messages={core.input_messages} alerts={len(core.alerts)} "
+            f"predictions={len(core.predictions)} total_seconds={core.total_seconds:.0f} "
+            f"{evaluation_runs.environment_summary()}"
+        )
+        return faults.score_faults(truth, faults.detections_from([*core.alerts, *core.predictions]))
+    config = SimulatorConfig(farms=farms, seed=arguments.seed, faults=suite)
     output = _run(config, steps, 0.0, arguments.max_lag_steps)
     truth = _ground_truth(output.ground_truth, config, steps)
     events: list[Alert | FailurePrediction] = [*output.alerts, *output.predictions]

@@ -36,8 +36,8 @@ def detector_for(signal: str, parameter: str) -> Detector | None:
     if signal in MIN_SPREAD:
         return RobustLevelDetector(min_spread=MIN_SPREAD[signal])
     if signal == "counter" and parameter.endswith(".daily"):
-        # 8 spreads: the dark hours of the light program take the rate to about 6 spreads below the median.
-        return CounterRateDetector(threshold=8.0)
+        # 6 spreads of the ratio to the same hour's usual rate: a 5-minute meter step is coarse.
+        return CounterRateDetector(threshold=6.0)
     if signal == "counter":
         return RobustLevelDetector(min_spread=1.0)
     if signal == "device_state" and parameter.endswith(".running"):

@@ -48,7 +48,7 @@ def _device_series(count: int, seed: int) -> list[float]:
 
 FACTORIES: dict[str, tuple[Callable[[], Detector], Callable[[int, int], list[float]], float]] = {
     "level": (lambda: RobustLevelDetector(warm_up=100, window=200, min_spread=0.2), _level_series, 40.0),
-    "counter": (lambda: CounterRateDetector(warm_up=100, window=200), _counter_series, 0.0),
+    "counter": (lambda: CounterRateDetector(warm_up=100, window=200, season_points=1), _counter_series, 0.0),
     "device": (lambda: DeviceStateDetector(warm_up=100), _device_series, 7.0),
 }
 
@@ -209,3 +209,63 @@ def test_device_stuck_flagged() -> None:
     _feed(detector, _device_series(600, 12))
     stuck = [2.0] * 200
     assert max(_feed(detector, stuck, 600)) >= 1.0
+
+
+def _lit_day_series(days: int, seed: int, standstill: range = range(0)) -> list[tuple[float, bool]]:
+    """Return daily-counter values with lights off from 22:00 to 04:00 and a morning drinking peak.
+
+    Steps in ``standstill`` leave the meter still, as a water outage does.
+    """
+    generator = random.Random(seed)
+    values: list[tuple[float, bool]] = []
+    total = 0.0
+    for i in range(days * 288):
+        hour = (i % 288) / 12
+        if i % 288 == 0:
+            total = 0.0
+        lit = 4.0 <= hour < 22.0
+        rate = 9.0
+        if not lit:
+            rate = 0.3
+        elif hour < 6.0:
+            rate = 16.0
+        if i not in standstill:
+            total += rate * generator.uniform(0.95, 1.05)
+        values.append((total, lit))
+    return values
+
+
+def _feed_lit(detector: CounterRateDetector, values: list[tuple[float, bool]], start: int = 0) -> list[float]:
+    scores = []
+    for i, (value, lit) in enumerate(values):
+        detector.observe(lit, (start + i) % 288 // 12)
+        scores.append(detector.update(value, (start + i) * STEP))
+    return scores
+
+
+def test_counter_lights_on_peak_is_normal() -> None:
+    detector = CounterRateDetector(warm_up=200, window=400, threshold=4.0)
+    scores = _feed_lit(detector, _lit_day_series(4, 21))
+    assert not detector.warming_up
+    assert max(scores) < 1.0
+
+
+def test_counter_dark_hours_not_learned() -> None:
+    detector = CounterRateDetector(warm_up=200, window=400)
+    _feed_lit(detector, _lit_day_series(2, 22))
+    assert [detector.profile_points[hour] for hour in (22, 23, 0, 3)] == [0, 0, 0, 0]
+    assert detector.profile[4] > 1.5 * detector.profile[12]
+
+
+def test_counter_outage_in_warm_up_not_learned() -> None:
+    detector = CounterRateDetector(warm_up=200, window=400, threshold=4.0)
+    values = _lit_day_series(4, 23, standstill=range(90, 330))
+    scores = _feed_lit(detector, values)
+    assert not detector.warming_up
+    assert max(scores) < 1.0
+    # A standstill at noon of the next day flags: the meter stops while the lights are on.
+    noon = len(values) + 12 * 12
+    morning = _lit_day_series(1, 24)[: 12 * 12]
+    assert max(_feed_lit(detector, morning, len(values))) < 1.0
+    frozen = morning[-1][0]
+    assert max(_feed_lit(detector, [(frozen, True)] * 6, noon)) >= 1.0
