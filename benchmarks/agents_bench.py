@@ -6,7 +6,8 @@ produces readings for many sensors, then in the same run measures
 1. a plain aiokafka consumer reading the whole readings topic (the raw baseline),
 2. one ``farmstream agents`` worker processing the same topic (rate between its first and its
    last processed event, read from its /metrics endpoint),
-3. the processing core alone, without Kafka,
+3. the processing core alone, without Kafka, on readings already decoded, and the parse plus the
+   core (``PartitionWorker.handle_records`` on the encoded messages, in chunks of 1,000),
 4. the memory of 10,000 sensors' detector state with full baseline windows (RSS growth and
    pickled size).
 
@@ -39,6 +40,7 @@ from schemas.events import Reading, controller_id_for, readings_key  # noqa: E40
 from schemas.topics import ALL_TOPICS, topic_name  # noqa: E402
 from stream_processors.core import Processor  # noqa: E402
 from stream_processors.detectors import RobustLevelDetector  # noqa: E402
+from stream_processors.worker import InputMessage, PartitionWorker, TopicNames  # noqa: E402
 
 BOOTSTRAP = os.environ.get("FARMSTREAM_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 PARAMETERS = [f"temperature.sensor_{n}" for n in range(1, 9)] + ["humidity.inside", "static_pressure"]
@@ -171,6 +173,16 @@ def core_rate(readings: list[Reading]) -> float:
     return len(readings) / (time.perf_counter() - started)
 
 
+def worker_rate(readings: list[Reading]) -> float:
+    """Return the rate of parse plus core, in chunks as the agents get them, without Kafka."""
+    worker = PartitionWorker(TopicNames("r", "s", "a", "p", "d", "c"))
+    records = [InputMessage(offset, reading.to_bytes()) for offset, reading in enumerate(readings)]
+    started = time.perf_counter()
+    for start in range(0, len(records), 1000):
+        worker.handle_records("r", 0, records[start : start + 1000])
+    return len(records) / (time.perf_counter() - started)
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
@@ -212,6 +224,7 @@ def main() -> None:
         print(f"agents_readings_per_second={agents:.0f}")
         print(f"agents_to_raw_ratio={agents / raw:.3f}")
         print(f"core_readings_per_second={core_rate(readings):.0f}")
+        print(f"parse_and_core_readings_per_second={worker_rate(readings):.0f}")
     finally:
         delete_topics(
             BOOTSTRAP, [topic_name(spec, prefix) for spec in ALL_TOPICS] + [f"{prefix}agents-checkpoints"]
