@@ -156,8 +156,9 @@ class AgentsApp:
                 message = event.message
                 topic, partition = message.topic, message.partition
                 batch = cast(RecordBatch, event.value)
-                # TODO: a worker reaches about 0.24 of a raw aiokafka consumer's rate (target 0.33). The
-                # pydantic parse and the core each cost about what the fetch costs, so both must get cheaper.
+                # TODO: a worker reaches 0.19 to 0.24 of a raw aiokafka consumer's rate (target 0.33): the
+                # parse and the core cost 8.6 to 9 us a reading in Python, the raw fetch 2.5 to 3.6 us. It
+                # needs a compiled decoder and core (BENCHMARKS.md, Stream processors).
                 # A fetch may hold thousands of records: other tasks (timers, /metrics) run between chunks.
                 for start in range(0, len(batch), CHUNK_SIZE):
                     await self.handle_batch(topic, partition, batch[start : start + CHUNK_SIZE])

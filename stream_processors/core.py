@@ -165,7 +165,9 @@ class Processor:
         # Every reading takes this path: fields are read once and nothing is built that a normal
         # reading does not need.
         farm_id, house, name = reading.farm_id, reading.house_number, reading.parameter
-        at = reading.observed_at.astimezone(UTC)  # see _utc
+        # Parsed times carry pydantic's own tzinfo, which every comparison and subtraction calls back
+        # into. Between times in the standard library's UTC they are plain arithmetic, several times faster.
+        at = reading.observed_at.astimezone(UTC)
         sensors = self.state.sensors
         sensor = sensors.get((farm_id, house, name))
         if sensor is not None and at <= sensor.last_at:
@@ -566,16 +568,6 @@ class Processor:
             machine = AlertMachine()
             self.state.machines[key] = machine
         return list(machine.step(key, self.config.policy(key.rule), condition, at))
-
-
-def _utc(moment: datetime) -> datetime:
-    """Return an aware time in the standard library's UTC.
-
-    Parsed event times carry pydantic's own tzinfo, through which every comparison, subtraction and
-    ``timestamp()`` calls back; between times in the standard library's UTC they are plain
-    arithmetic, several times faster.
-    """
-    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def _spread(detector: Detector) -> float:

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 SCRAPE_LOG_PARTITION_BASE = 1_000_000
 """Processors of scrape-log partitions are keyed from here, apart from readings partitions."""
 
-# How a reading serialized by schemas.events begins: its kind follows the schema version.
+# The start of a reading serialized by schemas.events, where its kind follows the schema version.
 _READING_MARK = b'"kind":"reading"'
 _READING_MARK_WITHIN = 48
 _validate_reading = Reading.__pydantic_validator__.validate_json

@@ -100,10 +100,10 @@ class RobustLevelDetector(Detector):
     def update(self, x: float, at: float, adapt_after: int = 0) -> float:
         """Score, then learn or advance, as :meth:`Detector.update` does, in one pass.
 
-        Every reading of an analogue sensor comes through here. Once warmed up and away from a
-        former baseline, the median, the spread and the short-term level are computed once for both
-        steps instead of once in each; the results are those of the generic path
-        (``test_fused_update_matches_generic_path``).
+        Every reading of an analogue sensor comes through here. Once the detector is warmed up and
+        away from a former baseline, the median, the spread and the short-term level are computed
+        once for both steps. The results equal the generic path's, which
+        ``test_fused_update_matches_generic_path`` checks.
         """
         median = self._median.get()
         if self._former is not None or self.learned < self.warm_up or median is None:
