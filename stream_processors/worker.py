@@ -236,12 +236,16 @@ class PartitionWorker:
         """Parse a message of the readings topic: a reading or a house status."""
         if value is None:
             raise InvalidEventError("empty message value", "EmptyMessage")
-        try:
-            if value.find(_READING_MARK, 0, _READING_MARK_WITHIN) >= 0:
-                # Nearly every message of the topic is a reading: validating it as one directly
-                # skips the union's dispatch. The model still checks every field, ``kind`` included.
+        if value.find(_READING_MARK, 0, _READING_MARK_WITHIN) >= 0:
+            # Nearly every message of the topic is a reading: validating it as one directly skips
+            # the union's dispatch. The model still checks every field, ``kind`` included, and the
+            # reason names the field as the union would (``reading.value``).
+            try:
                 reading: Reading = _validate_reading(value)
-                return reading
+            except ValidationError as error:
+                raise _invalid(error, "reading") from None
+            return reading
+        try:
             return readings_topic_adapter.validate_json(value)
         except ValidationError as error:
             raise _invalid(error) from None
@@ -306,10 +310,11 @@ class PartitionWorker:
         return OutgoingMessage(self.topics.dead_letter, key, letter.to_bytes())
 
 
-def _invalid(error: ValidationError) -> InvalidEventError:
+def _invalid(error: ValidationError, model: str | None = None) -> InvalidEventError:
     """Return the dead-letter reason of a message that failed validation, naming its first error."""
     first = error.errors()[0] if error.errors() else {"loc": (), "msg": str(error)}
-    where = ".".join(str(part) for part in first["loc"]) or "message"
+    location = [str(part) for part in first["loc"]]
+    where = ".".join([model, *location] if model and location else location) or "message"
     return InvalidEventError(f"invalid event at {where}: {first['msg']}", "InvalidEvent")
 
 

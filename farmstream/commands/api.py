@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import logging
 import multiprocessing
@@ -11,6 +12,7 @@ import multiprocessing.process
 import os
 import signal
 import socket
+import sys
 from typing import Any
 
 import psycopg
@@ -95,13 +97,17 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     """Return ``count`` sockets listening on one address, each with SO_REUSEPORT.
 
     The kernel spreads new connections over the sockets by a hash of the client address. With one
-    shared socket, the worker that woke first accepted nearly every keep-alive connection.
-    NOTE: another process of the same user can also bind the port with SO_REUSEPORT and take a
-    share of the connections, so run one `farmstream api` per port.
+    shared socket, the worker that woke first accepted nearly every keep-alive connection. A port
+    already in use is rejected, also when another `farmstream api` listens on it with SO_REUSEPORT.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sockets: list[socket.socket] = []
     try:
+        # A socket without SO_REUSEPORT cannot bind a port that any listening socket holds, so this
+        # probe fails where the shared sockets below would join another service's group.
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
         for _ in range(count):
             listener = socket.socket(family, socket.SOCK_STREAM)
             sockets.append(listener)
@@ -118,44 +124,85 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     return sockets
 
 
-def _serve_worker(settings: ApiSettings, listener: socket.socket, log_level: str) -> None:
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _serve_worker(
+    settings: ApiSettings, sockets: list[socket.socket], index: int, log_level: str, supervisor: int
+) -> None:
     """Run one worker process: its own application, pool and listening socket."""
+    # Forked with the supervisor's handlers and with the stop signals blocked: uvicorn installs its
+    # own handlers, and until then a stop signal ends the worker.
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    _stop_with_supervisor(supervisor)
+    # The other workers' sockets must close with their workers: a socket still open here would
+    # keep its share of new connections after its worker exited, and nothing would accept them.
+    for other, listener in enumerate(sockets):
+        if other != index:
+            listener.close()
     configure_logging(log_level)
     app = create_app(settings)
     freeze_startup_objects()
-    uvicorn.Server(uvicorn.Config(app, **UVICORN_OPTIONS)).run(sockets=[listener])
+    server = uvicorn.Server(uvicorn.Config(app, **UVICORN_OPTIONS))
+    server.run(sockets=[sockets[index]])
+    if not server.started:
+        sys.exit(1)  # uvicorn returns normally when start-up fails; the supervisor reports the code
+
+
+def _stop_with_supervisor(supervisor: int) -> None:
+    """Have the kernel send SIGTERM to this worker when the supervisor dies, SIGKILL included."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        logger.warning(
+            "prctl(PR_SET_PDEATHSIG) failed, so this worker may outlive a killed supervisor",
+            extra={"errno": ctypes.get_errno()},
+        )
+    if os.getppid() != supervisor:  # the supervisor died before the call
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _supervise(settings: ApiSettings, workers: int) -> int:
     """Fork the workers, forward SIGINT and SIGTERM to them, and wait until all have stopped.
 
     A worker that stops on its own stops the others too, so that a service manager such as
-    systemd or Docker detects the failure and restarts the service.
+    systemd or Docker detects the failure and restarts the service. Workers also stop when the
+    supervisor is killed.
     """
     sockets = listening_sockets(settings.api_host, settings.api_port, workers)
     log_level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
     context = multiprocessing.get_context("fork")
-    processes = [
-        context.Process(target=_serve_worker, args=(settings, listener, log_level), name=f"api-worker-{n}")
-        for n, listener in enumerate(sockets, start=1)
-    ]
-    for process in processes:
-        process.start()
-    # A socket left open here would take its share of connections and never accept them.
-    for listener in sockets:
-        listener.close()
+    processes: list[multiprocessing.process.BaseProcess] = []
     stopping = False
 
     def stop(signum: int, frame: Any) -> None:
         nonlocal stopping
         stopping = True
         for process in processes:
-            if process.is_alive():
-                os.kill(process.pid, signal.SIGTERM)  # type: ignore[arg-type]
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signal.SIGTERM)
 
-    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    # Handlers first, so a stop signal at any point reaches every worker started. The signals stay
+    # blocked while forking, so a worker never runs the supervisor's handler.
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
     failed: multiprocessing.process.BaseProcess | None = None
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            for index in range(workers):
+                arguments = (settings, sockets, index, log_level, os.getpid())
+                worker = context.Process(target=_serve_worker, args=arguments, name=f"api-worker-{index + 1}")
+                worker.start()
+                processes.append(worker)
+        finally:
+            # The supervisor's copies would take their share of connections and never accept them.
+            for listener in sockets:
+                listener.close()
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         ended = multiprocessing.connection.wait([process.sentinel for process in processes])
         if not stopping:
             # The sentinel is ready as the worker exits, a moment before its exit code can be read.
@@ -171,6 +218,9 @@ def _supervise(settings: ApiSettings, workers: int) -> int:
             process.join()
         for number, handler in previous.items():
             signal.signal(number, handler)
+    # A worker that crashed while the others were being stopped must not pass for a clean stop.
+    stopped_by_us = (0, -signal.SIGTERM)
+    failed = failed or next((worker for worker in processes if worker.exitcode not in stopped_by_us), None)
     if failed is not None:
         raise CommandError(
             f"an API worker stopped unexpectedly with exit code {failed.exitcode}; see the log above"

@@ -4,6 +4,7 @@ the workers' shared port, and real worker processes stopping together.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
@@ -26,12 +27,13 @@ from tests.api.conftest import closed_loopback_port
 
 
 @pytest.fixture
-def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, dict[str, Any]]]]:
     """Record the arguments of each uvicorn.run call instead of serving."""
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
     monkeypatch.setenv("FARMSTREAM_API_PORT", "18000")
-    return calls
+    yield calls
+    gc.unfreeze()  # `farmstream api` froze this test process's objects before calling uvicorn.run
 
 
 def test_one_worker_serves_app_object(uvicorn_calls: list[tuple[Any, dict[str, Any]]]) -> None:
@@ -66,6 +68,17 @@ def test_worker_sockets_share_port() -> None:
             listener.close()
 
 
+def test_second_service_on_port_rejected() -> None:
+    port = closed_loopback_port()
+    first = listening_sockets("127.0.0.1", port, 2)
+    try:
+        with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{port}"):
+            listening_sockets("127.0.0.1", port, 2)
+    finally:
+        for listener in first:
+            listener.close()
+
+
 def test_busy_port_is_command_error() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -81,7 +94,7 @@ def _children(pid: int) -> list[int]:
 
 
 @contextmanager
-def _running_api(workers: int) -> Iterator[subprocess.Popen[bytes]]:
+def _running_api(workers: int) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """Start `farmstream api` with several workers on a free loopback port; stop it at the end."""
     port = closed_loopback_port()
     environment = dict(
@@ -100,11 +113,31 @@ def _running_api(workers: int) -> Iterator[subprocess.Popen[bytes]]:
             assert process.poll() is None, "farmstream api exited during start-up"
             assert time.monotonic() < deadline, "farmstream api did not answer /healthz within 60 s"
             time.sleep(0.2)
-        yield process
+        yield process, port
     finally:
+        workers = _children(process.pid) if process.poll() is None else []
         if process.poll() is None:
             process.kill()
             process.wait()
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGKILL)
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Return the socket inodes listening on a loopback TCP port, from /proc/net/tcp."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == "0A" and int(local.split(":")[1], 16) == port:
+            inodes.add(inode)
+    return inodes
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    links = (os.readlink(entry) for entry in Path(f"/proc/{pid}/fd").iterdir())
+    return {link[len("socket:[") : -1] for link in links if link.startswith("socket:[")}
 
 
 def _live(port: int) -> bool:
@@ -116,7 +149,7 @@ def _live(port: int) -> bool:
 
 @pytest.mark.integration
 def test_workers_stop_on_sigterm() -> None:
-    with _running_api(2) as process:
+    with _running_api(2) as (process, _):
         workers = _children(process.pid)
         assert len(workers) == 2
         process.send_signal(signal.SIGTERM)
@@ -125,8 +158,31 @@ def test_workers_stop_on_sigterm() -> None:
 
 
 @pytest.mark.integration
+def test_each_worker_holds_own_socket() -> None:
+    with _running_api(2) as (process, port):
+        listening = _listening_inodes(port)
+        assert len(listening) == 2
+        owned = [_socket_inodes(worker) & listening for worker in _children(process.pid)]
+        assert [len(inodes) for inodes in owned] == [1, 1]
+        assert owned[0] != owned[1]
+        assert not _socket_inodes(process.pid) & listening
+
+
+@pytest.mark.integration
+def test_workers_stop_with_killed_supervisor() -> None:
+    with _running_api(2) as (process, _):
+        workers = _children(process.pid)
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{worker}").exists() for worker in workers):
+            assert time.monotonic() < deadline, "API workers outlived their supervisor by 30 s"
+            time.sleep(0.2)
+
+
+@pytest.mark.integration
 def test_dead_worker_stops_service() -> None:
-    with _running_api(2) as process:
+    with _running_api(2) as (process, _):
         first, second = _children(process.pid)
         os.kill(first, signal.SIGKILL)
         assert process.wait(timeout=30) == 1

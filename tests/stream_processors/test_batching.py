@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,20 @@ def test_bad_message_in_batch_dead_lettered_alone() -> None:
     counted = "farmstream_agents_events_processed_total"
     assert _sample(registry, counted, {"kind": "reading"}) == 4
     assert _sample(registry, "farmstream_agents_batch_processing_seconds_count") == 1
+
+
+def test_invalid_reading_reason_same_on_both_paths() -> None:
+    worker = PartitionWorker(topics=TOPICS)
+    document = json.loads(make_reading("temperature.average", 25.0, START).to_bytes())
+    document["value"] = "warm"
+    compact = json.dumps(document, separators=(",", ":")).encode()  # as the producers write it
+    spaced = json.dumps(document).encode()  # not recognised as a reading: goes through the union
+    reasons = []
+    for offset, value in enumerate([compact, spaced]):
+        [letter] = worker.handle_records(TOPICS.readings, 0, [InputMessage(offset, value)])
+        reasons.append(json.loads(letter.value)["reason"])
+    assert reasons[0].startswith("invalid event at reading.value: ")
+    assert reasons[0] == reasons[1]
 
 
 def test_covered_offsets_skipped_in_batch() -> None:
