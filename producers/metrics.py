@@ -64,6 +64,18 @@ class ScraperMetrics:
             ["farm"],
             registry=registry,
         )
+        self.houses_missing = Gauge(
+            "farmstream_scraper_houses_missing",
+            "Houses that an earlier cycle of this scraper listed and the farm's latest house list lacks.",
+            ["farm"],
+            registry=registry,
+        )
+        self.missing_statuses = Counter(
+            "farmstream_scraper_missing_statuses_total",
+            "House statuses published with connection status missing.",
+            ["farm"],
+            registry=registry,
+        )
         self.last_success = Gauge(
             "farmstream_scraper_last_success_timestamp_seconds",
             "Unix time of the farm's last scrape with outcome success or partial.",

@@ -7,7 +7,9 @@ none. Then it fetches ``RNBL_GetCommandData`` command 0 for each connected house
 the configured local time, it also fetches the history commands 35, 40, 41 and 43 of each connected
 house. A house that is not connected yields only its HouseStatus. A connected house whose command 0
 failed yields its site readings but no HouseStatus, since its sentinel keys would be incomplete, and
-makes the farm's ScrapeLog partial. Every farm gets one ScrapeLog per cycle. A farm whose credentials
+makes the farm's ScrapeLog partial. A house that an earlier cycle listed and the latest house list
+lacks gets a HouseStatus with connection status ``missing`` each cycle until the portal lists it
+again. Every farm gets one ScrapeLog per cycle. A farm whose credentials
 were rejected is not polled again until its credentials change in the farms file or the process
 restarts. Meanwhile it publishes an ``auth_failed`` ScrapeLog each cycle.
 """
@@ -46,6 +48,7 @@ from producers.parser import (
     build_site_info,
     command_name,
     dead_letter,
+    observed_time,
 )
 from producers.site_info import read_site_info
 from producers.tables import CommandData, read_command_data
@@ -126,6 +129,9 @@ class FarmCoordinator:
         self.rejected_fingerprint: str | None = None
         self.rejected_message: str | None = None
         self._history_done: dict[date, set[tuple[int, int]]] = {}
+        # House numbers the portal listed in earlier cycles of this process. They are kept in memory only,
+        # so after a restart a house that vanished before it is not reported missing.
+        self._listed_houses: set[int] = set()
 
     def _new_client(self) -> PortalClient:
         return PortalClient(
@@ -155,6 +161,10 @@ class FarmCoordinator:
         ):
             return
         self.client.close()
+        if account.username != self.account.username or account.portal_url != self.account.portal_url:
+            # Another portal account has its own house list.
+            self._listed_houses.clear()
+            self.metrics.houses_missing.labels(self.farm_id).set(0)
         self.account = account
         self.client = self._new_client()
         self.units = None
@@ -331,8 +341,29 @@ class FarmCoordinator:
             else:
                 self._publish_house(result, context, tally)
 
+        self._publish_missing(houses, context)
         self._scrape_history(connected, site.last_update, tally)
         return len(houses), len(connected)
+
+    def _publish_missing(self, houses: list[HouseResult], context: ParseContext) -> None:
+        """Publish a ``missing`` status for each house listed in an earlier cycle but not in this one."""
+        listed = {house.house_number for house in houses}
+        missing = sorted(self._listed_houses - listed)
+        self._listed_houses |= listed
+        self.metrics.houses_missing.labels(self.farm_id).set(len(missing))
+        for number in missing:
+            logger.warning(
+                "house missing from the portal's house list",
+                extra={"farm": self.farm_id, "house": number},
+            )
+            result = HouseResult(
+                house_number=number,
+                command=SITE_INFO_COMMAND,
+                observed_at=observed_time(context, None),
+                connection_status="missing",
+            )
+            self.publisher.reading(result.status(context))
+            self.metrics.missing_statuses.labels(self.farm_id).inc()
 
     def _fetch_command(self, command_id: int, house_number: int) -> CommandData:
         """Fetch and read one command of one house; a PayloadError carries the raw body and the ids."""

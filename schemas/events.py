@@ -36,7 +36,11 @@ physical range of its parameter (a shorted probe pinned at a rail, for example).
 Period = Literal["instant", "day"]
 """``instant`` for a live value, ``day`` for a daily summary row of a history command."""
 
-ConnectionStatus = Literal["connected", "offline", "disconnected", "unknown"]
+ConnectionStatus = Literal["connected", "offline", "disconnected", "unknown", "missing"]
+"""A house's connection as the portal reports it (eConnectionStatus codes 0 to 3). ``missing`` is
+farmstream's own: an earlier cycle of the running scraper listed the house and the latest portal
+house list lacks it."""
+
 Severity = Literal["info", "warning", "critical"]
 AlertState = Literal["open", "reminder", "resolved"]
 Stage = Literal["producer", "stream_processor", "sink", "notifier", "api"]

@@ -222,3 +222,33 @@ def test_plain_retention_keeps_rollups(fresh_database_url: str) -> None:
     assert removed == (1,)
     assert remaining == [(22.0,)]
     assert daily == [(1,), (1,)]
+
+
+INSERT_STATUS = (
+    "INSERT INTO house_status (event_id, controller_id, farm_id, house_number, connection_status,"
+    " readings_published, observed_at, fetched_at) VALUES (%s, %s, %s, 3, %s, 0, %s, %s)"
+)
+
+
+@pytest.mark.parametrize("lane", ["postgres", "timescaledb"])
+def test_missing_status_allowed(lane: str, request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue("fresh_database_url" if lane == "postgres" else "timescale_database_url")
+    farm_id = f"farm-{uuid.uuid4().hex[:8]}"
+    controller = f"{farm_id}/house-3"
+    with psycopg.connect(url, autocommit=True) as conn:
+        apply_migrations(conn)
+        versions = applied_versions(conn)
+        conn.execute(INSERT_STATUS, (uuid.uuid4(), controller, farm_id, "missing", START, START))
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(INSERT_STATUS, (uuid.uuid4(), controller, farm_id, "lost", START, START))
+        stored = conn.execute(
+            "SELECT connection_status FROM house_status WHERE farm_id = %s", (farm_id,)
+        ).fetchall()
+        checks = conn.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'house_status'::regclass AND contype = 'c'"
+        ).fetchone()
+
+    assert 3 in versions
+    assert stored == [("missing",)]
+    # 0003 replaced the constraint of 0001 instead of adding a second one beside it.
+    assert checks == (1,)

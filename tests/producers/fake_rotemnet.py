@@ -94,6 +94,8 @@ class Account:
     password: str
     houses: int = 6
     offline_houses: frozenset[int] = frozenset()
+    unlisted_houses: frozenset[int] = frozenset()
+    """Houses left out of GetSiteControllersInfo's house list. ``FakePortal.unlist`` changes them."""
     user_token: str = field(default_factory=lambda: uuid.uuid4().hex)
     connection_token: str = field(default_factory=lambda: uuid.uuid4().hex)
     session_id: str = ""
@@ -172,12 +174,20 @@ class FakePortal:
                 return True
             return False
 
+    def unlist(self, username: str, houses: frozenset[int]) -> None:
+        """Leave these houses out of the account's house list from the next request on."""
+        with self.lock:
+            self.accounts[username].unlisted_houses = houses
+            self._encoded.pop((username, 0), None)
+
     def site_payload(self, account: Account) -> dict[str, Any]:
         """Return GetSiteControllersInfo for an account: the capture trimmed or widened to its houses."""
         payload = copy.deepcopy(self._site["reponseObj"])
         template = payload["FarmHouses"][0]
         houses = []
         for number in range(1, account.houses + 1):
+            if number in account.unlisted_houses:
+                continue
             house = copy.deepcopy(template)
             house["HouseNumber"] = number
             house["HouseName"] = f"House {number}"

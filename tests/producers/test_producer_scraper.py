@@ -6,6 +6,7 @@ The recorder replaces the Kafka publisher here; the integration test runs the re
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from producers.config import ScraperSettings
 from producers.metrics import ScraperMetrics
 from producers.scraper import Scraper
+from schemas.events import HouseStatus
 
 NOON_CHICAGO = datetime(2026, 4, 24, 17, 25, tzinfo=UTC)
 
@@ -57,13 +59,15 @@ def _farms_file(tmp_path: Path, portal: FakePortal, bad_password: str = "wrong")
     return path
 
 
-def _scraper(path: Path, now: datetime = NOON_CHICAGO) -> tuple[Scraper, Recorder]:
+def _scraper(
+    path: Path, now: datetime = NOON_CHICAGO, registry: CollectorRegistry | None = None
+) -> tuple[Scraper, Recorder]:
     settings = ScraperSettings(farms_file=path, max_retries=1, backoff_base_seconds=0.0, _env_file=None)  # type: ignore[call-arg]
     recorder = Recorder()
     scraper = Scraper(
         settings,
         publisher=recorder,
-        metrics=ScraperMetrics(CollectorRegistry()),
+        metrics=ScraperMetrics(registry or CollectorRegistry()),
         clock=lambda: now,
         sleep=lambda _: None,
     )
@@ -204,3 +208,91 @@ def test_history_once_a_day(tmp_path: Path, portal: FakePortal) -> None:
     heaters = [r for r in history if r.parameter == "history.heater_1.runtime" and r.house_number == 1]
     assert heaters[0].value == 5400.0
     assert not recorder.dead_letters
+
+
+def test_vanished_house_reported_missing(
+    tmp_path: Path, portal: FakePortal, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = CollectorRegistry()
+    scraper, recorder = _scraper(_farms_file(tmp_path, portal), registry=registry)
+
+    def cycle() -> list[HouseStatus]:
+        recorder.statuses.clear()
+        recorder.readings.clear()
+        scraper.run_cycle()
+        return [status for status in recorder.statuses if status.farm_id == "farm-good"]
+
+    def gauge() -> float | None:
+        return registry.get_sample_value("farmstream_scraper_houses_missing", {"farm": "farm-good"})
+
+    listed = cycle()
+    portal.unlist("good", frozenset({3}))
+    with caplog.at_level(logging.WARNING, logger="producers.scraper"):
+        gone_cycles = [cycle()]
+        house3_readings = [reading for reading in recorder.readings if reading.house_number == 3]
+        gone_cycles.append(cycle())
+    gone_gauge = gauge()
+    portal.unlist("good", frozenset())
+    back = cycle()
+    scraper.close()
+
+    assert sorted(status.house_number for status in listed) == [1, 2, 3, 4, 5, 6, 7]
+    assert house3_readings == []
+    for statuses in gone_cycles:
+        assert sorted(status.house_number for status in statuses) == [1, 2, 3, 4, 5, 6, 7]
+        missing = [status for status in statuses if status.connection_status == "missing"]
+        assert [status.house_number for status in missing] == [3]
+        assert missing[0].controller_id == "farm-good/house-3"
+        assert missing[0].readings_published == 0
+        assert missing[0].sentinel_keys == []
+        assert missing[0].alarm_codes == []
+        assert missing[0].fetched_at == NOON_CHICAGO
+        # Dated on the portal time of its cycle, like the listed houses.
+        assert {status.observed_at for status in statuses} == {missing[0].observed_at}
+    warnings = [record for record in caplog.records if record.getMessage().startswith("house missing")]
+    assert [(record.__dict__["farm"], record.__dict__["house"]) for record in warnings] == [
+        ("farm-good", 3),
+        ("farm-good", 3),
+    ]
+    assert gone_gauge == 1
+    assert [status.connection_status for status in back if status.house_number == 3] == ["connected"]
+    assert [status for status in back if status.connection_status == "missing"] == []
+    assert gauge() == 0
+    missing_total = registry.get_sample_value(
+        "farmstream_scraper_missing_statuses_total", {"farm": "farm-good"}
+    )
+    assert missing_total == 2
+
+
+def test_restart_forgets_listed_houses(tmp_path: Path, portal: FakePortal) -> None:
+    path = _farms_file(tmp_path, portal)
+    first, _ = _scraper(path)
+    first.run_cycle()
+    first.close()
+    portal.unlist("good", frozenset({3}))
+
+    restarted, recorder = _scraper(path)
+    restarted.run_cycle()
+    restarted.close()
+
+    # Nothing is persisted, so a house that vanished before the restart is not reported.
+    numbers = sorted(status.house_number for status in recorder.statuses if status.farm_id == "farm-good")
+    assert numbers == [1, 2, 4, 5, 6, 7]
+    assert [status for status in recorder.statuses if status.connection_status == "missing"] == []
+
+
+def test_other_account_clears_listed_houses(tmp_path: Path, portal: FakePortal) -> None:
+    path = _farms_file(tmp_path, portal)
+    scraper, recorder = _scraper(path)
+    scraper.run_cycle()
+    # farm-good moves to the account "bad", which lists houses 1 to 6 of its own.
+    farms = json.loads(path.read_text())
+    farms["farms"][0].update({"username": "bad", "password": "pw-bad"})
+    path.write_text(json.dumps(farms))
+    recorder.statuses.clear()
+    scraper.run_cycle()
+    scraper.close()
+
+    statuses = [status for status in recorder.statuses if status.farm_id == "farm-good"]
+    assert sorted(status.house_number for status in statuses) == [1, 2, 3, 4, 5, 6]
+    assert [status for status in statuses if status.connection_status == "missing"] == []

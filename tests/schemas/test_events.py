@@ -73,6 +73,25 @@ def test_house_status_parses_from_readings_topic() -> None:
     assert isinstance(readings_topic_adapter.validate_json(status.to_bytes()), HouseStatus)
 
 
+def test_missing_status_round_trips() -> None:
+    fields: dict[str, object] = {
+        "event_id": HouseStatus.make_id("farm-a/house-3", NOW),
+        "farm_id": "farm-a",
+        "house_number": 3,
+        "controller_id": "farm-a/house-3",
+        "connection_status": "missing",
+        "readings_published": 0,
+        "observed_at": NOW,
+        "fetched_at": NOW,
+    }
+    status = HouseStatus.model_validate(fields)
+    parsed = readings_topic_adapter.validate_json(status.to_bytes())
+    assert isinstance(parsed, HouseStatus)
+    assert parsed.connection_status == "missing"
+    with pytest.raises(ValidationError, match="connection_status"):
+        HouseStatus.model_validate({**fields, "connection_status": "lost"})
+
+
 def test_reading_rejects_naive_timestamp() -> None:
     with pytest.raises(ValidationError, match="observed_at"):
         _reading(observed_at=datetime(2026, 4, 24, 12, 23))

@@ -104,6 +104,28 @@ def test_house_status_updates_controller(writer_and_url: tuple[DatabaseWriter, s
     assert alarms == [(["HIGH TEMP"],)]
 
 
+def test_missing_status_written(writer_and_url: tuple[DatabaseWriter, str]) -> None:
+    writer, _url = writer_and_url
+    farm = _farm()
+    listed = house_status(farm, 3, 0)
+    missing = house_status(farm, 3, 1, status="missing")
+
+    first = writer.write_batch(_records([listed, missing]))
+    writer.write_batch(_records([missing]))  # a redelivery adds no row
+
+    assert first.rejected == []
+    rows = _query(
+        writer,
+        "SELECT connection_status FROM house_status WHERE farm_id = %s ORDER BY observed_at",
+        farm,
+    )
+    assert rows == [("connected",), ("missing",)]
+    controller = _query(
+        writer, "SELECT connection_status FROM controllers WHERE controller_id = %s", f"{farm}/house-3"
+    )
+    assert controller == [("missing",)]
+
+
 def test_alert_never_moves_backwards(writer_and_url: tuple[DatabaseWriter, str]) -> None:
     writer, _url = writer_and_url
     farm = _farm()
