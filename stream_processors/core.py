@@ -401,22 +401,28 @@ class Processor:
                 active=not connected,
                 severity="critical",
                 title="Controller offline",
-                message=f"house {house} controller is {status.connection_status}",
+                message=(
+                    f"house {house} is missing from the portal's house list"
+                    if status.connection_status == "missing"
+                    else f"house {house} controller is {status.connection_status}"
+                ),
                 evidence={"connection_status": status.connection_status},
             ),
             at,
         )
-        outputs += self._alert(
-            AlertKey(farm_id, house, "controller", "controller_alarm"),
-            Condition(
-                active=bool(status.alarm_codes),
-                severity="warning",
-                title="Controller alarm",
-                message="controller alarms: " + ", ".join(status.alarm_codes),
-                evidence={"alarm_codes": list(status.alarm_codes)},
-            ),
-            at,
-        )
+        # A house missing from the list has unknown alarms, so its alarm alert neither opens nor clears.
+        if status.connection_status != "missing":
+            outputs += self._alert(
+                AlertKey(farm_id, house, "controller", "controller_alarm"),
+                Condition(
+                    active=bool(status.alarm_codes),
+                    severity="warning",
+                    title="Controller alarm",
+                    message="controller alarms: " + ", ".join(status.alarm_codes),
+                    evidence={"alarm_codes": list(status.alarm_codes)},
+                ),
+                at,
+            )
         new_sentinels = self._sentinels(controller, status) if connected else set()
         for key in sorted(new_sentinels | controller.failed_sentinels):
             failing = key in new_sentinels
@@ -533,10 +539,9 @@ class Processor:
 
         The age is rounded to whole scrape intervals, so jitter in when a cycle starts does not
         delay the alert by a cycle. The alert is dated on the portal clock: the freshest portal time
-        plus the age.
+        plus the age. A house that vanished from the portal's house list keeps aging through the
+        scraper's "missing" statuses, one per cycle.
         """
-        # TODO: a house that vanishes from the portal's house list sends no status, so it is never
-        # judged. The scraper could publish a "missing" status for houses it listed before.
         if controller.fresh_portal_at is None:
             return []
         seconds = age.total_seconds()

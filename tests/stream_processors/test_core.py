@@ -246,6 +246,45 @@ def test_offline_controller_alert() -> None:
     assert [alert.state for alert in _alerts(outputs, "controller_offline")] == ["open", "resolved"]
 
 
+def test_missing_house_opens_offline() -> None:
+    processor = Processor()
+    outputs = processor.process(make_status(_at(0), house=3))
+    for step in range(1, 5):
+        # The portal's house list lacks house 3 while the portal time moves on.
+        outputs += processor.process(make_status(_at(step), house=3, connection="missing"))
+    back = processor.process(make_status(_at(5), house=3))
+
+    offline = _alerts(outputs, "controller_offline")
+    assert [(alert.state, alert.severity) for alert in offline] == [("open", "critical")]
+    assert offline[0].message == "house 3 is missing from the portal's house list"
+    assert offline[0].event_time == _at(1)
+    assert offline[0].evidence["connection_status"] == "missing"
+    # A missing status is not fresh, so the house goes stale from its last listed cycle.
+    stale = _alerts(outputs, "controller_stale")
+    assert [(alert.state, alert.severity) for alert in stale] == [
+        ("open", "warning"),
+        ("reminder", "critical"),
+    ]
+    assert stale[0].event_time == _at(2)
+    assert [alert.state for alert in _alerts(back, "controller_offline")] == ["resolved"]
+    assert [alert.state for alert in _alerts(back, "controller_stale")] == ["resolved"]
+
+
+def test_missing_house_keeps_alarm_open() -> None:
+    processor = Processor()
+    outputs = processor.process(make_status(_at(0), house=3, alarms=["12 Low Relay Current"]))
+    for step in range(1, 5):
+        outputs += processor.process(make_status(_at(step), house=3, connection="missing"))
+    while_missing = [alert.state for alert in _alerts(outputs, "controller_alarm")]
+    for step in range(5, 8):
+        outputs += processor.process(make_status(_at(step), house=3))
+
+    # The alarm clears 10 minutes after the listed house reports none, never while it is missing.
+    assert while_missing == ["open"]
+    resolved = _alerts(outputs, "controller_alarm", "resolved")
+    assert [alert.event_time for alert in resolved] == [_at(7)]
+
+
 def test_auth_failure_is_farm_level() -> None:
     processor = Processor()
     outputs = processor.process(make_scrape_log(_at(0), "auth_failed"))
