@@ -19,7 +19,7 @@ from stream_processors.exceptions import CheckpointMismatchError
 
 # Raise it whenever the detector plan or the shape of ProcessorState changes: a worker then starts from
 # empty state rather than restore detectors and alerts that the current rules would not create.
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 RIVER_VERSION = version("river")
 
 

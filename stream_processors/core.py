@@ -255,14 +255,24 @@ class Processor:
         expected = expected_fn() if callable(expected_fn) else None
         if expected is not None and reference is not None:
             expected += reference
+        value: float | None = reading.value
+        message = f"{reading.parameter} {reading.value:g} {reading.unit} is unusual for this sensor"
+        evidence: dict[str, object] = {"score": round(score, 3), "detector": type(detector).__name__}
+        if type(detector) is CounterRateDetector:
+            # A counter is judged by its rate: value and expected are both per hour, the total is evidence.
+            rate = detector.last_rate
+            value = None if rate is None else round(rate, 3)
+            rate_text = "unknown" if value is None else f"{value:g}"
+            message = f"{reading.parameter} rate {rate_text} {reading.unit}/h is unusual for this hour"
+            evidence["reading"] = reading.value
         condition = Condition(
             active=score >= 1.0,
             severity="critical" if score >= 2.0 else "warning",
             title=f"Unusual {reading.parameter}",
-            message=f"{reading.parameter} {reading.value:g} {reading.unit} is unusual for this sensor",
-            value=reading.value,
+            message=message,
+            value=value,
             expected=None if expected is None else round(float(expected), 3),
-            evidence={"score": round(score, 3), "detector": type(detector).__name__},
+            evidence=evidence,
         )
         return self._alert(key, condition, at)
 

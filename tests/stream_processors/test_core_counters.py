@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 from sp_events import START, STEP, make_reading
@@ -70,3 +71,84 @@ def test_meter_standstill_in_daylight_flags() -> None:
     assert len(anomalies) == 1
     assert anomalies[0].value is not None
     assert anomalies[0].event_time >= START + (4 * STEPS_PER_DAY + 120) * STEP
+
+
+def _light_share(step: int) -> float:
+    """Return a 5-minute step's share of a lit day: more after lights-on and in the afternoon."""
+    hour = step / 12
+    if not 4.0 <= hour < 22.0:
+        return 0.0
+    if hour < 6.0:
+        return 1.6
+    return 1.2 if 14.0 <= hour < 19.0 else 1.0
+
+
+def _feed_meter(
+    processor: Processor,
+    parameter: str,
+    per_day: list[float],
+    stopped: range = range(0),
+) -> list[Alert]:
+    """Feed whole-unit daily totals with +/-10 % noise per step and return the meter's anomaly openings.
+
+    ``per_day`` is each day's consumption; the meter stops during the steps in ``stopped``.
+    """
+    generator = random.Random(7)
+    shares = [_light_share(step) for step in range(STEPS_PER_DAY)]
+    outputs: list[Output] = []
+    for day, amount in enumerate(per_day):
+        total = 0.0
+        for step in range(STEPS_PER_DAY):
+            index = day * STEPS_PER_DAY + step
+            at = START + index * STEP
+            if index not in stopped:
+                total += amount * shares[step] / sum(shares) * generator.uniform(0.9, 1.1)
+            clock = f"{step // 12:02d}:{step % 12 * 5:02d}"
+            lit = 1.0 if shares[step] > 0.0 else 0.0
+            outputs += processor.process(make_reading("device.lights.running", lit, at, unit="count"))
+            outputs += processor.process(
+                make_reading(parameter, round(total), at, unit="kg", controller_time=clock)
+            )
+    return [
+        event
+        for event in outputs
+        if isinstance(event, Alert) and event.subject == parameter and event.rule == "anomaly"
+    ]
+
+
+def _growing(first: float, days: int) -> list[float]:
+    return [first * 1.03**day for day in range(days)]
+
+
+def test_coarse_feed_meter_stays_quiet() -> None:
+    # 40 kg a day in whole kilograms: most 5-minute steps read no change.
+    alerts = _feed_meter(Processor(), "feed.daily", _growing(40.0, 21))
+    assert alerts == []
+
+
+def test_coarse_feed_meter_standstill_flags() -> None:
+    noon = 14 * STEPS_PER_DAY + 120
+    alerts = _feed_meter(Processor(), "feed.daily", _growing(40.0, 15), stopped=range(noon, noon + 100))
+    opened = [alert for alert in alerts if alert.state == "open"]
+    assert len(opened) == 1
+    assert START + noon * STEP < opened[0].event_time < START + (noon + 100) * STEP
+
+
+def test_lasting_consumption_step_clears() -> None:
+    per_day = [amount * (2.0 if day >= 6 else 1.0) for day, amount in enumerate(_growing(3000.0, 16))]
+    alerts = _feed_meter(Processor(), "water.daily", per_day)
+    assert [alert.state for alert in alerts if alert.state in ("open", "resolved")] == ["open", "resolved"]
+    assert alerts[-1].event_time < START + 8 * STEPS_PER_DAY * STEP
+
+
+def test_counter_alert_gives_rates() -> None:
+    noon = 8 * STEPS_PER_DAY + 120
+    alerts = _feed_meter(Processor(), "water.daily", _growing(3000.0, 9), stopped=range(noon, noon + 60))
+    opened = [alert for alert in alerts if alert.state == "open"]
+    assert len(opened) == 1
+    assert opened[0].value == 0.0
+    assert opened[0].expected is not None
+    shares = [_light_share(step) for step in range(STEPS_PER_DAY)]
+    usual = 3000.0 * 1.03**8 * sum(shares[120:132]) / sum(shares)  # litres from 10:00 to 11:00
+    assert usual * 0.8 < opened[0].expected < usual * 1.25
+    assert opened[0].evidence["reading"] > 1000.0

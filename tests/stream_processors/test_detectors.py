@@ -269,3 +269,50 @@ def test_counter_outage_in_warm_up_not_learned() -> None:
     assert max(_feed_lit(detector, morning, len(values))) < 1.0
     frozen = morning[-1][0]
     assert max(_feed_lit(detector, [(frozen, True)] * 6, noon)) >= 1.0
+
+
+def test_counter_adopts_lasting_doubling() -> None:
+    detector = CounterRateDetector(warm_up=200, window=400)
+    values = _lit_day_series(7, 25)
+    scores = []
+    for i, (value, lit) in enumerate(values):
+        detector.observe(lit, i % 288 // 12)
+        scores.append(detector.update(value * (2.0 if i >= 4 * 288 else 1.0), i * STEP, adapt_after=144))
+    assert max(scores[4 * 288 : 5 * 288]) >= 1.0
+    assert max(scores[6 * 288 :]) < 1.0
+    assert detector.profile[12] > 1.8 * 9.0 * 12
+
+
+def test_counter_missing_hour_keeps_offset() -> None:
+    # The controller runs 5 hours ahead of UTC and every third reading lacks its local time.
+    detector = CounterRateDetector(warm_up=200, window=400)
+    for i, (value, lit) in enumerate(_lit_day_series(2, 26)):
+        detector.observe(lit, None if i % 3 == 0 else i % 288 // 12)
+        detector.update(value, (288 + i) * STEP - 5 * 3600.0)
+    assert [detector.profile_points[hour] for hour in (22, 23, 0, 1, 3)] == [0, 0, 0, 0, 0]
+    assert detector.profile[4] > 1.5 * detector.profile[12]
+
+
+def test_coarse_counter_judged_over_hour() -> None:
+    # About 3.6 units an hour at noon: a 5-minute step reads 0 or 1 unit, so 0 or 12 units an hour.
+    detector = CounterRateDetector(warm_up=200, window=400)
+    values = [(float(round(total / 30.0)), lit) for total, lit in _lit_day_series(5, 27)]
+    scores = _feed_lit(detector, values[: 4 * 288 + 144])
+    assert detector.resolution == 1.0
+    assert not detector.warming_up
+    assert max(scores) < 1.0
+    assert detector.last_rate is not None
+    assert 2.5 < detector.last_rate < 5.0
+
+
+def test_counter_return_restores_profile() -> None:
+    # Intake halves for a day (a water outage), is adopted after 144 flagged spans, then comes back.
+    detector = CounterRateDetector(warm_up=200, window=400)
+    values = _lit_day_series(7, 28)
+    scores = []
+    for i, (value, lit) in enumerate(values):
+        detector.observe(lit, i % 288 // 12)
+        factor = 0.5 if 4 * 288 <= i < 5 * 288 else 1.0
+        scores.append(detector.update(value * factor, i * STEP, adapt_after=144))
+    assert max(scores[4 * 288 : 5 * 288]) >= 1.0
+    assert max(scores[5 * 288 :]) < 1.0
