@@ -495,6 +495,7 @@ class Scraper:
         self.sleep = sleep
         self.options = FarmOptions.from_settings(settings)
         self.coordinators: dict[str, FarmCoordinator] = {}
+        self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(
             max_workers=settings.max_concurrent_farms, thread_name_prefix="scrape"
         )
@@ -523,8 +524,21 @@ class Scraper:
                     metrics=self.metrics,
                     options=self.options,
                     clock=self.clock,
-                    sleep=self.sleep,
+                    sleep=self._retry_sleep,
                 )
+
+    def _retry_sleep(self, delay: float) -> None:
+        """Wait before a retry, or not at all once a stop is requested, so the cycle ends promptly.
+
+        Without this, a stop requested while the portal is down waited for every remaining call's
+        backoff, which a service manager's stop timeout cuts short with SIGKILL.
+        """
+        if self._stop.is_set():
+            return
+        if self.sleep is time.sleep:
+            self._stop.wait(delay)
+        else:
+            self.sleep(delay)
 
     def run_cycle(self) -> list[ScrapeLog]:
         """Scrape every farm once, concurrently, then flush the producer; return the scrape logs."""
@@ -552,7 +566,12 @@ class Scraper:
         return logs
 
     def run(self, stop: threading.Event, *, once: bool = False) -> list[ScrapeLog]:
-        """Run cycles every interval until ``stop`` is set, or one with ``once``; return the last logs."""
+        """Run cycles every interval until ``stop`` is set, or one with ``once``; return the last logs.
+
+        A stop during a cycle skips the remaining retry waits, so the cycle ends after the calls
+        already under way.
+        """
+        self._stop = stop
         logs: list[ScrapeLog] = []
         while not stop.is_set():
             started = time.monotonic()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -296,3 +298,25 @@ def test_other_account_clears_listed_houses(tmp_path: Path, portal: FakePortal) 
     statuses = [status for status in recorder.statuses if status.farm_id == "farm-good"]
     assert sorted(status.house_number for status in statuses) == [1, 2, 3, 4, 5, 6]
     assert [status for status in statuses if status.connection_status == "missing"] == []
+
+
+def test_stop_skips_retry_waits(tmp_path: Path, portal: FakePortal) -> None:
+    settings = ScraperSettings(  # type: ignore[call-arg]
+        farms_file=_farms_file(tmp_path, portal), max_retries=5, backoff_base_seconds=60.0, _env_file=None
+    )
+    registry = CollectorRegistry()
+    scraper = Scraper(settings, publisher=Recorder(), metrics=ScraperMetrics(registry), sleep=time.sleep)
+    portal.faults.server_errors = 10_000  # the portal is down: every call fails and is retried
+    stop = threading.Event()
+    runner = threading.Thread(target=scraper.run, args=(stop,), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not registry.get_sample_value("farmstream_scraper_retries_total", {"farm": "farm-good"}):
+        assert time.monotonic() < deadline, "the scraper made no retry within 30 s"
+        time.sleep(0.05)
+    stop.set()
+    # Each retry waits up to a minute: without the stop, the cycle would take many minutes.
+    runner.join(timeout=30)
+    still_running = runner.is_alive()
+    scraper.close()
+    assert not still_running
