@@ -136,9 +136,9 @@ async def stream_readings(
             yield row
 
 
-# TODO: at 20 clients on two cores the p99 of this query's endpoint is 41 to 64 ms (target 50). Planning
-# each execution and sorting the house's last hour for DISTINCT ON cost about 1.5 ms of the database's
-# time; a latest-value table kept by the sink would avoid both.
+# TODO: at 20 clients on two cores the p99 of this query's endpoint is 41 to 64 ms (target 50). The
+# database plans each execution and sorts the house's last hour for DISTINCT ON, about 1.5 ms a
+# request. A latest-value table kept by the sink would avoid both.
 LATEST_READINGS_SQL = """
     WITH newest AS (
         SELECT max(observed_at) AS observed_at FROM readings

@@ -123,7 +123,7 @@ class CounterRateDetector(Detector):
         return RESOLUTIONS[-1]
 
     def _span_seconds(self, hour: int, resolution: float) -> float:
-        """Return the span that holds ``min_units`` units at the usual rate of the hour."""
+        """Return the span in which the usual rate of the hour counts ``min_units`` units."""
         usual = self.profile[hour]
         if self.profile_points[hour] == 0 or usual <= 0.0:
             return self.max_span_seconds
