@@ -6,30 +6,12 @@ The first test needs no broker. The second runs the same one-day suite through t
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.farmstream.cli_runs import run_farmstream
+
 SUITE = ("evaluate", "faults", "--seed", "7", "--days", "1", "--houses", "3")
 KINDS = ("--kinds", "sensor_short,controller_offline")
-
-
-def _farmstream(*arguments: str, bootstrap: str | None = None) -> subprocess.CompletedProcess[str]:
-    environment = dict(os.environ)
-    if bootstrap is not None:
-        environment["FARMSTREAM_KAFKA_BOOTSTRAP"] = bootstrap
-    return subprocess.run(
-        [sys.executable, "-m", "farmstream.cli", *arguments],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600.0,
-    )
 
 
 def _fields(line: str) -> dict[str, str]:
@@ -44,7 +26,7 @@ def _figures(output: str) -> list[str]:
 
 @pytest.mark.slow
 def test_core_suite_prints_table() -> None:
-    result = _farmstream(*SUITE, *KINDS, "--core")
+    result = run_farmstream(*SUITE, *KINDS, "--core")
     assert result.returncode == 0, result.stderr[-3000:]
     first = result.stdout.splitlines()[0]
     assert first.startswith("core "), result.stdout
@@ -60,7 +42,7 @@ def test_core_suite_prints_table() -> None:
 
 
 def test_core_option_rejects_bad_houses() -> None:
-    result = _farmstream("evaluate", "faults", "--seed", "7", "--houses", "1", "--core")
+    result = run_farmstream("evaluate", "faults", "--seed", "7", "--houses", "1", "--core")
     assert result.returncode != 0
     assert "--houses 1 must be 2..8" in result.stderr
 
@@ -68,8 +50,8 @@ def test_core_option_rejects_bad_houses() -> None:
 @pytest.mark.integration
 @pytest.mark.slow
 def test_core_figures_equal_pipeline(kafka_bootstrap: str) -> None:
-    core = _farmstream(*SUITE, *KINDS, "--core")
-    pipeline = _farmstream(*SUITE, *KINDS, bootstrap=kafka_bootstrap)
+    core = run_farmstream(*SUITE, *KINDS, "--core")
+    pipeline = run_farmstream(*SUITE, *KINDS, bootstrap=kafka_bootstrap)
     assert core.returncode == 0, core.stderr[-3000:]
     assert pipeline.returncode == 0, pipeline.stderr[-3000:]
     assert pipeline.stdout.startswith("pipeline ")

@@ -22,24 +22,13 @@ from farmstream.evaluation_runs import replay_rows
 from farmstream.stack.topics import list_topics
 from schemas.events import Alert
 from stream_processors.evaluation import nab
+from tests.farmstream.cli_runs import run_farmstream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 NAB_SERIES = ROOT.parent / "shared" / "data" / "nab" / "machine_temperature_system_failure.csv"
 SLICE_ROWS = 600
-
-
-def _farmstream(bootstrap: str, *arguments: str, timeout: float = 600.0) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "FARMSTREAM_KAFKA_BOOTSTRAP": bootstrap}
-    return subprocess.run(
-        [sys.executable, "-m", "farmstream.cli", *arguments],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def _fields(line: str) -> dict[str, str]:
@@ -66,7 +55,7 @@ def nab_slice(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_nab_slice_prints_pipeline_score(kafka_bootstrap: str, nab_slice: tuple[Path, Path]) -> None:
     data, labels = nab_slice
-    result = _farmstream(kafka_bootstrap, "evaluate", "nab", str(data), str(labels))
+    result = run_farmstream("evaluate", "nab", str(data), str(labels), bootstrap=kafka_bootstrap)
     assert result.returncode == 0, result.stderr[-3000:]
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("nab_standard_score=")
@@ -133,8 +122,7 @@ def test_replay_rows_follow_time_mapping() -> None:
 
 
 def test_fault_suite_prints_table(kafka_bootstrap: str) -> None:
-    result = _farmstream(
-        kafka_bootstrap,
+    result = run_farmstream(
         "evaluate",
         "faults",
         "--seed",
@@ -145,6 +133,7 @@ def test_fault_suite_prints_table(kafka_bootstrap: str) -> None:
         "3",
         "--kinds",
         "sensor_short,controller_offline",
+        bootstrap=kafka_bootstrap,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     run = _pipeline_line(result.stdout)
