@@ -135,13 +135,20 @@ class DatabaseWriter:
         return write_bisecting(records, self.write)
 
     def drop_old_readings(self, retain_days: int) -> int:
-        """Apply readings retention: delete rows (plain lane) or drop chunks (TimescaleDB) past the age."""
+        """Apply readings retention: delete rows (plain lane) or drop chunks (TimescaleDB) past the age.
+
+        Latest values past the age go too, so a house silent for that long shows no latest readings.
+        """
         connection = self.connection()
         try:
             with connection.transaction():
                 row = connection.execute(
                     "SELECT farmstream_drop_old_readings(make_interval(days => %s))", (retain_days,)
                 ).fetchone()
+                connection.execute(
+                    "DELETE FROM latest_readings WHERE observed_at < now() - make_interval(days => %s)",
+                    (retain_days,),
+                )
         except psycopg.Error as error:
             self.close()
             raise DatabaseUnavailable(f"{type(error).__name__}: {error}") from error

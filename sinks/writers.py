@@ -81,6 +81,19 @@ _INSERT_READING = (
     f" VALUES ({', '.join(['%s'] * len(READING_COLUMNS))}) ON CONFLICT DO NOTHING"
 )
 
+# One statement for the whole batch: arrays of the newest instant reading per key, one row each.
+# The WHERE clause keeps a replayed or late redelivered reading from moving a value back in time.
+_UPSERT_LATEST = (
+    "INSERT INTO latest_readings AS l (farm_id, house_number, controller_id, parameter, observed_at,"
+    " value, unit, quality, target, growth_day)"
+    " SELECT * FROM unnest(%s::text[], %s::int4[], %s::text[], %s::text[], %s::timestamptz[],"
+    " %s::float8[], %s::text[], %s::text[], %s::float8[], %s::int4[])"
+    " ON CONFLICT (farm_id, house_number, controller_id, parameter) DO UPDATE SET"
+    " observed_at = excluded.observed_at, value = excluded.value, unit = excluded.unit,"
+    " quality = excluded.quality, target = excluded.target, growth_day = excluded.growth_day"
+    " WHERE l.observed_at < excluded.observed_at"
+)
+
 
 def reading_row(reading: Reading) -> tuple[Any, ...]:
     """Return a reading as a row in ``READING_COLUMNS`` order."""
@@ -166,16 +179,25 @@ def upsert_farms_and_houses(cursor: Cursor, houses: Iterable[tuple[str, int]]) -
 def write_readings(cursor: Cursor, readings: Sequence[Reading], use_copy: bool) -> Counter[str]:
     """Insert readings, skipping any already stored, and move each controller's last_reading_at forward.
 
+    The newest instant reading of each (controller, parameter) of the batch is upserted into
+    ``latest_readings``, where it replaces only an older one.
+
     With ``use_copy`` the rows go through COPY into a temporary staging table and one
     ``INSERT ... SELECT``; otherwise through ``executemany`` (for servers that cannot COPY).
     """
     counts = upsert_farms_and_houses(cursor, ((r.farm_id, r.house_number) for r in readings))
 
     latest: dict[str, tuple[str, int, datetime]] = {}
+    newest: dict[tuple[str, str], Reading] = {}
     for reading in readings:
         known = latest.get(reading.controller_id)
         if known is None or known[2] < reading.observed_at:
             latest[reading.controller_id] = (reading.farm_id, reading.house_number, reading.observed_at)
+        if reading.period == "instant":
+            key = (reading.controller_id, reading.parameter)
+            current = newest.get(key)
+            if current is None or current.observed_at < reading.observed_at:
+                newest[key] = reading
     counts["controllers"] = _executemany(
         cursor,
         "INSERT INTO controllers (controller_id, farm_id, house_number, last_reading_at)"
@@ -196,7 +218,31 @@ def write_readings(cursor: Cursor, readings: Sequence[Reading], use_copy: bool) 
         counts["readings"] = max(cursor.rowcount, 0)
     else:
         counts["readings"] = _executemany(cursor, _INSERT_READING, (reading_row(r) for r in readings))
+    counts["latest_readings"] = _upsert_latest_readings(cursor, newest.values())
     return counts
+
+
+def _upsert_latest_readings(cursor: Cursor, newest: Iterable[Reading]) -> int:
+    # Sorted by key, so concurrent sinks lock the rows in the same order.
+    chosen = sorted(newest, key=lambda r: (r.farm_id, r.house_number, r.controller_id, r.parameter))
+    if not chosen:
+        return 0
+    cursor.execute(
+        _UPSERT_LATEST,
+        (
+            [r.farm_id for r in chosen],
+            [r.house_number for r in chosen],
+            [r.controller_id for r in chosen],
+            [r.parameter for r in chosen],
+            [r.observed_at for r in chosen],
+            [r.value for r in chosen],
+            [r.unit for r in chosen],
+            [r.quality for r in chosen],
+            [r.target for r in chosen],
+            [r.growth_day for r in chosen],
+        ),
+    )
+    return max(cursor.rowcount, 0)
 
 
 def write_house_statuses(cursor: Cursor, statuses: Sequence[HouseStatus]) -> Counter[str]:

@@ -314,6 +314,34 @@ def _insert_events(connection: psycopg.Connection[Any], dataset: Dataset) -> Non
     )
 
 
+def insert_latest(connection: psycopg.Connection[Any], rows: list[ReadingRow]) -> None:
+    """Insert the newest instant row of each controller and parameter, as the sink keeps them."""
+    newest: dict[tuple[str, str], ReadingRow] = {}
+    for row in rows:
+        known = newest.get((row.controller_id, row.parameter))
+        if row.period == "instant" and (known is None or known.observed_at < row.observed_at):
+            newest[(row.controller_id, row.parameter)] = row
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO latest_readings (farm_id, house_number, controller_id, parameter, observed_at,"
+            " value, unit, quality, target, growth_day) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 21)",
+            [
+                (
+                    row.farm_id,
+                    row.house_number,
+                    row.controller_id,
+                    row.parameter,
+                    row.observed_at,
+                    row.value,
+                    row.unit,
+                    row.quality,
+                    row.target,
+                )
+                for row in newest.values()
+            ],
+        )
+
+
 def seed_dataset(database_url: str) -> Dataset:
     """Insert farms, houses, controllers, readings, alerts, events and API keys; return what went in."""
     prefix = f"api{uuid.uuid4().hex[:8]}"
@@ -376,6 +404,7 @@ def seed_dataset(database_url: str) -> Dataset:
         with connection.cursor() as cursor:
             for start in range(0, len(values), 100):
                 cursor.executemany(INSERT_READING, values[start : start + 100])
+        insert_latest(connection, dataset.readings)
         dataset.alerts = _alerts(dataset)
         for alert in dataset.alerts:
             insert_alert(connection, alert)

@@ -252,3 +252,44 @@ def test_missing_status_allowed(lane: str, request: pytest.FixtureRequest) -> No
     assert stored == [("missing",)]
     # 0003 replaced the constraint of 0001 instead of adding a second one beside it.
     assert checks == (1,)
+
+
+@pytest.mark.parametrize("lane", ["postgres", "timescaledb"])
+def test_latest_backfill_keeps_newest(lane: str, request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue("fresh_database_url" if lane == "postgres" else "timescale_database_url")
+    farm_id = f"farm-{uuid.uuid4().hex[:8]}"
+    rows = _readings(farm_id)
+    # A daily row later than every instant row, which the backfill must leave out.
+    late_daily = (START + timedelta(days=1), f"{farm_id}/house-1", farm_id, 1, "feed.daily", "day")
+    rows.append((*late_daily, 800.0, "kg", "good", None))
+    expected: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for observed, controller, _farm, _house, parameter, period, value, unit, quality, target in rows:
+        known = expected.get((controller, parameter))
+        if period == "instant" and (known is None or known[2] < observed):
+            expected[(controller, parameter)] = (
+                controller,
+                parameter,
+                observed,
+                value,
+                unit,
+                quality,
+                target,
+            )
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        apply_migrations(conn)
+        # Back to the schema before 0004, with readings stored, as an existing database is.
+        conn.execute("DROP TABLE latest_readings")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 4")
+        conn.autocommit = False
+        _insert_in_batches(conn, rows, size=50)
+        conn.autocommit = True
+        applied = apply_migrations(conn)
+        backfilled = conn.execute(
+            "SELECT controller_id, parameter, observed_at, value, unit, quality, target FROM latest_readings"
+            " WHERE farm_id = %s ORDER BY controller_id, parameter",
+            (farm_id,),
+        ).fetchall()
+
+    assert applied == [4]
+    assert backfilled == [expected[key] for key in sorted(expected)]

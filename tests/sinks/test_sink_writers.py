@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -182,3 +183,115 @@ def test_rejected_row_isolated(writer_and_url: tuple[DatabaseWriter, str]) -> No
     assert outcome.rejected[0].error_type in {"NumericValueOutOfRange", "DataError"}
     assert outcome.rows["readings"] == 20
     assert _query(writer, "SELECT count(*) FROM readings WHERE farm_id = %s", farm) == [(20,)]
+
+
+_LATEST = (
+    "SELECT parameter, observed_at, value, growth_day FROM latest_readings"
+    " WHERE farm_id = %s AND house_number = %s ORDER BY parameter"
+)
+
+
+def _daily(farm: str, house: int, step: int) -> Reading:
+    instant = reading(farm, house, step, parameter="water.daily", value=5000.0)
+    daily = instant.model_copy(
+        update={
+            "period": "day",
+            "unit": "L",
+            "event_id": Reading.make_id(instant.controller_id, "water.daily", "day", instant.observed_at),
+        }
+    )
+    assert isinstance(daily, Reading)
+    return daily
+
+
+def test_latest_keeps_newest_across_batches(writer_and_url: tuple[DatabaseWriter, str]) -> None:
+    writer, _url = writer_and_url
+    farm = _farm()
+    first: list[SinkEvent] = [
+        reading(farm, 1, step, parameter=parameter)
+        for step in range(5)
+        for parameter in ("temperature.average", "humidity.inside")
+    ]
+    # Newest first within the batch: the walk must still keep step 6.
+    second: list[SinkEvent] = [reading(farm, 1, step) for step in (6, 5)]
+
+    outcome = writer.write_batch(_records(first))
+    writer.write_batch(_records(second))
+
+    assert outcome.rows["latest_readings"] == 2
+    humidity, temperature = reading(farm, 1, 4, parameter="humidity.inside"), reading(farm, 1, 6)
+    assert _query(writer, _LATEST, farm, 1) == [
+        ("humidity.inside", humidity.observed_at, humidity.value, 21),
+        ("temperature.average", temperature.observed_at, temperature.value, 21),
+    ]
+
+
+def test_older_redelivery_keeps_latest(writer_and_url: tuple[DatabaseWriter, str]) -> None:
+    writer, _url = writer_and_url
+    farm = _farm()
+    newer = reading(farm, 2, 8)
+    # Not stored yet, so it enters readings, but it is older than the latest value.
+    older = reading(farm, 2, 3)
+
+    writer.write_batch(_records([newer]))
+    late = writer.write_batch(_records([older]))
+
+    assert late.rows["readings"] == 1
+    assert late.rows["latest_readings"] == 0
+    assert _query(writer, _LATEST, farm, 2) == [("temperature.average", newer.observed_at, newer.value, 21)]
+
+
+def test_replayed_batch_changes_no_latest(writer_and_url: tuple[DatabaseWriter, str]) -> None:
+    writer, _url = writer_and_url
+    farm = _farm()
+    newest = reading(farm, 1, 3, value=30.0)
+    events: list[SinkEvent] = [reading(farm, 1, step, value=30.0) for step in range(3)] + [newest]
+
+    first = writer.write_batch(_records(events))
+    stored = _query(writer, _LATEST, farm, 1)
+    replay = writer.write_batch(_records(events))
+
+    assert first.rows["latest_readings"] == 1
+    assert replay.rows["latest_readings"] == 0
+    assert _query(writer, _LATEST, farm, 1) == stored
+    assert stored == [("temperature.average", newest.observed_at, newest.value, 21)]
+
+
+def test_daily_readings_stay_out_of_latest(writer_and_url: tuple[DatabaseWriter, str]) -> None:
+    writer, _url = writer_and_url
+    farm = _farm()
+    instant = reading(farm, 1, 0)
+    # Later than the instant reading, so only the period check keeps it out.
+    events: list[SinkEvent] = [instant, _daily(farm, 1, 5), _daily(farm, 2, 5)]
+
+    outcome = writer.write_batch(_records(events))
+
+    assert outcome.rows["readings"] == 3
+    assert _query(writer, _LATEST, farm, 1) == [
+        ("temperature.average", instant.observed_at, instant.value, 21)
+    ]
+    assert _query(writer, _LATEST, farm, 2) == []
+
+
+def test_retention_drops_stale_latest(writer_and_url: tuple[DatabaseWriter, str]) -> None:
+    writer, _url = writer_and_url
+    farm = _farm()
+    # Far older than any other test's rows, which share the TimescaleDB lane's database.
+    observed = datetime.now(UTC) - timedelta(days=4000)
+    current = reading(farm, 1, 0)
+    ancient = current.model_copy(
+        update={
+            "observed_at": observed,
+            "parameter": "co2",
+            "unit": "ppm",
+            "event_id": Reading.make_id(current.controller_id, "co2", "instant", observed),
+        }
+    )
+    assert isinstance(ancient, Reading)
+    writer.write_batch(_records([ancient, current]))
+
+    writer.drop_old_readings(retain_days=3650)
+
+    assert _query(writer, "SELECT parameter FROM latest_readings WHERE farm_id = %s", farm) == [
+        ("temperature.average",)
+    ]
