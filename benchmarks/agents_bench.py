@@ -124,16 +124,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def processed(port: int) -> float:
+def metric_sum(port: int, name: str) -> float:
+    """Return the sum of a metric's samples over its labels on the agents' /metrics page."""
     try:
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
     except OSError:
         return 0.0
     total = 0.0
     for line in text.splitlines():
-        if line.startswith("farmstream_agents_events_processed_total"):
+        if line.startswith((f"{name} ", f"{name}{{")):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def processed(port: int) -> float:
+    return metric_sum(port, "farmstream_agents_events_processed_total")
 
 
 def agents_rate(prefix: str, count: int, data_dir: Path) -> float:
@@ -157,6 +162,9 @@ def agents_rate(prefix: str, count: int, data_dir: Path) -> float:
                 first_time, first_count = now, done
             if done >= count:
                 assert first_time is not None
+                checkpoints = metric_sum(port, "farmstream_agents_checkpoints_total")
+                seconds = metric_sum(port, "farmstream_agents_checkpoint_seconds_sum")
+                print(f"agents_checkpoints={checkpoints:.0f} agents_checkpoint_seconds={seconds:.2f}")
                 return (done - first_count) / (now - first_time)
             time.sleep(0.2)
         raise TimeoutError(f"the agents processed {processed(port)} of {count} readings in 900 s")

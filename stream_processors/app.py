@@ -10,7 +10,8 @@ fetch reaches the agent as one stream event, so Faust's per-message cost is paid
 Delivery guarantee, after a crash (SIGKILL) or a rebalance:
 
 * State is checkpointed per partition every ``checkpoint_interval_seconds`` or
-  ``checkpoint_every_events`` events to the compacted topic ``<prefix>agents-checkpoints``, and
+  ``checkpoint_every_events`` events (spaced by the last checkpoint's cost, see
+  ``PartitionWorker.checkpoint_due``) to the compacted topic ``<prefix>agents-checkpoints``, and
   once more when a partition is revoked or the worker stops.
 * Consumer offsets are committed only right after a checkpoint, up to the offset it covers. Faust
   never commits the input topics itself (they are declared without acknowledgements). A restarted
@@ -264,6 +265,7 @@ class AgentsApp:
 
     async def write_checkpoint(self, slot: int, source: TopicPartition | None) -> None:
         """Flush outputs, write one partition's checkpoint, then commit the offsets it covers."""
+        started = self.worker.monotonic()
         await self.app.producer.flush()
         output_offsets = await self._end_offsets([self.topics.alerts, self.topics.predictions])
         progress = self.worker.progress[slot]
@@ -272,8 +274,17 @@ class AgentsApp:
         # Sent directly rather than through Faust's buffer, which is gone during shutdown.
         producer = self.app.producer
         try:
-            for key, value in messages:
-                await producer.send_and_wait(self.topics.checkpoints, key.encode(), value, 0, None, None)
+            # The shards go out together and the manifest only after every shard is stored, so a
+            # manifest never names a shard that a crash left unwritten.
+            *shards, (manifest_name, manifest_value) = messages
+            sent = [
+                await producer.send(self.topics.checkpoints, key.encode(), value, 0, None, None)
+                for key, value in shards
+            ]
+            await asyncio.gather(*sent)
+            await producer.send_and_wait(
+                self.topics.checkpoints, manifest_name.encode(), manifest_value, 0, None, None
+            )
         except Exception:
             # The slot written to is incomplete: the next attempt writes the same slot again, so the
             # other one keeps the last complete checkpoint, and the partition stays due.
@@ -283,6 +294,7 @@ class AgentsApp:
         if source is not None:
             covered = self.worker.progress[slot].covered_offset
             await commit_offsets(self.app, {(source.topic, source.partition): covered + 1})
+        self.worker.checkpoint_took(self.worker.monotonic() - started)
         self._since_report["checkpoints"] = self._since_report.get("checkpoints", 0) + 1
         # Every write at DEBUG; the per-minute activity line counts them at INFO.
         logger.debug(

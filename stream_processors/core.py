@@ -36,11 +36,14 @@ from schemas.events import (
 from schemas.parameters import PARAMETERS
 from stream_processors import rules
 from stream_processors.alerts import AlertKey, AlertMachine, AlertPolicy, Condition
+from stream_processors.decoding import DecodedReading
 from stream_processors.detectors import CounterRateDetector, Detector, detector_for
 from stream_processors.failure import CycleErrors, FailureScore
 
 Output = Alert | FailurePrediction | Recommendation
-InputEvent = Reading | HouseStatus | ScrapeLog
+AnyReading = Reading | DecodedReading
+"""A reading as the schema's model or the agents' compiled decoder gives it: the same fields."""
+InputEvent = Reading | DecodedReading | HouseStatus | ScrapeLog
 
 ANOMALY_RULE = "anomaly"
 # Key suffix under which ControllerState.latest keeps the target a reading carried.
@@ -147,8 +150,9 @@ class Processor:
 
     def process(self, event: InputEvent) -> list[Output]:
         """Process one event and return the events it gives rise to, in order."""
-        if type(event) is Reading or isinstance(event, Reading):  # the exact type skips ABC's check
-            return self._reading(event)
+        kind = type(event)
+        if kind is DecodedReading or kind is Reading or isinstance(event, AnyReading):
+            return self._reading(event)  # type: ignore[arg-type]
         if isinstance(event, HouseStatus):
             return self._house_status(event)
         return self._scrape_log(event)
@@ -161,7 +165,7 @@ class Processor:
 
     # Readings
 
-    def _reading(self, reading: Reading) -> list[Output]:
+    def _reading(self, reading: AnyReading) -> list[Output]:
         # Every reading takes this path: fields are read once and nothing is built that a normal
         # reading does not need.
         farm_id, house, name = reading.farm_id, reading.house_number, reading.parameter
@@ -206,7 +210,7 @@ class Processor:
         return outputs
 
     def _detect(
-        self, reading: Reading, controller: ControllerState, sensor: SensorState, signal: str, at: datetime
+        self, reading: AnyReading, controller: ControllerState, sensor: SensorState, signal: str, at: datetime
     ) -> list[Output]:
         detector = sensor.detector
         if detector is None:
@@ -278,7 +282,7 @@ class Processor:
 
     def _domain_rules(
         self,
-        reading: Reading,
+        reading: AnyReading,
         controller: ControllerState,
         previous: tuple[float, datetime] | None,
         at: datetime,
@@ -315,7 +319,7 @@ class Processor:
 
     def _water_rules(
         self,
-        reading: Reading,
+        reading: AnyReading,
         controller: ControllerState,
         previous: tuple[float, datetime] | None,
         at: datetime,
@@ -348,7 +352,7 @@ class Processor:
             return None
         return entry[0]
 
-    def _recommend(self, reading: Reading, controller: ControllerState, at: datetime) -> list[Output]:
+    def _recommend(self, reading: AnyReading, controller: ControllerState, at: datetime) -> list[Output]:
         last = controller.last_recommendation_at
         if last is not None and (at - last).total_seconds() < self.config.recommendation_interval_seconds:
             return []

@@ -72,6 +72,12 @@ class AgentMetrics:
             "Partition checkpoints written.",
             registry=registry,
         )
+        self.checkpoint_seconds = Histogram(
+            "farmstream_agents_checkpoint_seconds",
+            "Time to write one partition checkpoint: flush, encode, store and commit.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=registry,
+        )
         self.checkpoint_bytes = Gauge(
             "farmstream_agents_checkpoint_bytes",
             "Size of the last checkpoint written, per input partition.",

@@ -33,6 +33,7 @@ from schemas.events import (
 )
 from stream_processors.checkpoint import Manifest, encode_checkpoint
 from stream_processors.core import InputEvent, Output, Processor, ProcessorConfig, ProcessorState
+from stream_processors.decoding import decode_reading
 from stream_processors.exceptions import InvalidEventError
 from stream_processors.metrics import AgentMetrics
 
@@ -106,10 +107,14 @@ class PartitionWorker:
     metrics: AgentMetrics | None = None
     checkpoint_interval_seconds: float = 30.0
     checkpoint_every_events: int = 20000
+    checkpoint_spacing: float = 20.0
     monotonic: Callable[[], float] = time.monotonic
     processors: dict[int, Processor] = field(default_factory=dict)
     progress: dict[int, PartitionProgress] = field(default_factory=dict)
     suppressed_ids: set[str] = field(default_factory=set)
+    # When the worker's last checkpoint write ended and how long it took, over all partitions.
+    _last_write_end: float = field(default=0.0, init=False)
+    _last_write_seconds: float = field(default=0.0, init=False)
     _event_counters: dict[str, Any] = field(default_factory=dict)
 
     def restore(self, partition: int, manifest: Manifest | None, state: ProcessorState | None) -> None:
@@ -207,13 +212,26 @@ class PartitionWorker:
             self.metrics.sensors.set(sum(len(p.state.sensors) for p in self.processors.values()))
 
     def checkpoint_due(self, partition: int) -> bool:
-        """Return whether a partition has unsaved events and its interval or event budget is spent."""
+        """Return whether a partition has unsaved events and its interval or event budget is spent.
+
+        A checkpoint the event budget calls for waits until ``checkpoint_spacing`` times the
+        worker's last checkpoint write has passed since that write, so a worker catching up on a
+        backlog spends at most about a twentieth of its time on checkpoints, however large its state.
+        """
         progress = self.progress.get(partition)
         if progress is None or progress.events_since_checkpoint == 0:
             return False
+        now = self.monotonic()
         if progress.events_since_checkpoint >= self.checkpoint_every_events:
-            return True
-        return self.monotonic() - progress.last_checkpoint_monotonic >= self.checkpoint_interval_seconds
+            return now - self._last_write_end >= self.checkpoint_spacing * self._last_write_seconds
+        return now - progress.last_checkpoint_monotonic >= self.checkpoint_interval_seconds
+
+    def checkpoint_took(self, seconds: float) -> None:
+        """Record how long the checkpoint just written took, which spaces the next budget checkpoint."""
+        self._last_write_end = self.monotonic()
+        self._last_write_seconds = seconds
+        if self.metrics:
+            self.metrics.checkpoint_seconds.observe(seconds)
 
     def checkpoint(
         self, partition: int, output_offsets: dict[str, dict[int, int]]
@@ -237,9 +255,12 @@ class PartitionWorker:
         if value is None:
             raise InvalidEventError("empty message value", "EmptyMessage")
         if value.find(_READING_MARK, 0, _READING_MARK_WITHIN) >= 0:
-            # Nearly every message of the topic is a reading: validating it as one directly skips
-            # the union's dispatch. The model still checks every field, ``kind`` included, and the
-            # reason names the field as the union would (``reading.value``).
+            # Nearly every message of the topic is a reading: the compiled decoder takes it, and
+            # the schema's model decides on what that decoder refuses. The model checks every
+            # field, ``kind`` included, and names the field as the union would (``reading.value``).
+            decoded = decode_reading(value)
+            if decoded is not None:
+                return decoded
             try:
                 reading: Reading = _validate_reading(value)
             except ValidationError as error:

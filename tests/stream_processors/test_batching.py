@@ -105,6 +105,9 @@ class FailingProducer:
     async def flush(self) -> None:
         return None
 
+    async def send(self, *args: object) -> None:
+        raise ConnectionError("broker restarting")
+
     async def send_and_wait(self, *args: object) -> None:
         raise ConnectionError("broker restarting")
 
@@ -126,3 +129,92 @@ def test_failed_checkpoint_keeps_slot_and_due(tmp_path: Path) -> None:
     assert progress.slot is None
     assert agents.worker.checkpoint_due(0)
     assert progress.last_offset == 0
+
+
+class Clock:
+    """A monotonic clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_budget_checkpoint_spaced_by_cost() -> None:
+    clock = Clock()
+    worker = PartitionWorker(
+        TOPICS, checkpoint_every_events=2, checkpoint_interval_seconds=60, monotonic=clock
+    )
+    worker.restore(0, None, None)
+    readings = [make_reading("co2", 900.0 + n, START + n * STEP, unit="ppm").to_bytes() for n in range(6)]
+    worker.handle_records(TOPICS.readings, 0, [InputMessage(0, readings[0]), InputMessage(1, readings[1])])
+    assert worker.checkpoint_due(0)  # no write yet to space it from
+    worker.checkpoint(0, {})
+    clock.now += 0.5
+    worker.checkpoint_took(0.5)
+    worker.handle_records(TOPICS.readings, 0, [InputMessage(2, readings[2]), InputMessage(3, readings[3])])
+    clock.now += 9.9
+    assert not worker.checkpoint_due(0)  # the budget is spent, but 20 x 0.5 s have not passed
+    clock.now += 0.2
+    assert worker.checkpoint_due(0)
+
+
+def test_interval_checkpoint_ignores_cost() -> None:
+    clock = Clock()
+    worker = PartitionWorker(
+        TOPICS, checkpoint_every_events=100, checkpoint_interval_seconds=30, monotonic=clock
+    )
+    worker.restore(0, None, None)
+    worker.checkpoint_took(5.0)
+    value = make_reading("co2", 900.0, START, unit="ppm").to_bytes()
+    worker.handle_records(TOPICS.readings, 0, [InputMessage(0, value)])
+    clock.now += 30
+    assert worker.checkpoint_due(0)
+
+
+class RecordingProducer:
+    """A producer that stores each message a moment after it is sent and logs the order of events."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    async def flush(self) -> None:
+        return None
+
+    async def send(self, topic: str, key: bytes, value: bytes, *args: object) -> asyncio.Future[None]:
+        self.log.append(f"send {key.decode()}")
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def store() -> None:
+            self.log.append(f"stored {key.decode()}")
+            stored.set_result(None)
+
+        asyncio.get_running_loop().call_later(0.01, store)
+        return stored
+
+    async def send_and_wait(self, topic: str, key: bytes, value: bytes, *args: object) -> None:
+        await (await self.send(topic, key, value))
+
+
+def test_manifest_written_after_every_shard(tmp_path: Path) -> None:
+    settings = AgentSettings(topic_prefix="t.", agents_data_dir=tmp_path, checkpoint_every_events=1)
+    agents = AgentsApp(settings)
+    producer = RecordingProducer()
+    agents.app._producer = producer
+
+    async def no_offsets(topics: list[str]) -> dict[str, dict[int, int]]:
+        return {}
+
+    agents._end_offsets = no_offsets  # type: ignore[method-assign]
+    agents.worker.restore(0, None, None)
+    records = [
+        InputMessage(house, make_reading("co2", 900.0, START, house=house, unit="ppm").to_bytes())
+        for house in (1, 2, 3)
+    ]
+    agents.worker.handle_records(TOPICS.readings, 0, records)
+    asyncio.run(agents.write_checkpoint(0, None))
+    shards = [line for line in producer.log if "manifest" not in line]
+    assert len(shards) == 6  # three houses, each sent and stored
+    assert producer.log[-2:] == ["send 0/manifest", "stored 0/manifest"]
+    assert agents.worker.progress[0].slot == 0
