@@ -107,6 +107,7 @@ class AgentsApp:
             checkpoint_every_events=settings.checkpoint_every_events,
         )
         self._restore_lock = asyncio.Lock()
+        self._offset_reader = kafka_io.EndOffsetReader(self.bootstrap)
         self._checkpoint_task: asyncio.Future[None] | None = None
         # Activity since the last summary log line, keyed by topic name or "checkpoints".
         self._since_report: dict[str, int] = {}
@@ -307,7 +308,7 @@ class AgentsApp:
         )
 
     async def _end_offsets(self, topics: list[str]) -> dict[str, dict[int, int]]:
-        return await asyncio.to_thread(kafka_io.end_offsets, self.bootstrap, topics)
+        return await asyncio.to_thread(self._offset_reader.end_offsets, topics)
 
     async def _restore_slot(self, slot: int) -> None:
         """Restore a partition's state from its latest checkpoint before its first event."""
@@ -397,6 +398,7 @@ class AgentsApp:
             self._checkpoint_task.cancel()
         for slot in list(self.worker.processors):
             await self._final_checkpoint(slot)
+        await asyncio.to_thread(self._offset_reader.close)
 
     async def _final_checkpoint(self, slot: int) -> None:
         progress = self.worker.progress.get(slot)

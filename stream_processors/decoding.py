@@ -51,16 +51,39 @@ def decode_reading(value: bytes) -> DecodedReading | None:
         reading = _decoder.decode(value)
     except msgspec.DecodeError:
         return None
-    if _same_time(value, b'"observed_at":"') and _same_time(value, b'"fetched_at":"'):
+    if _canonical_times(value) or (_short_fraction(value, _OBSERVED) and _short_fraction(value, _FETCHED)):
         return reading
     return None
 
 
-def _same_time(value: bytes, key: bytes) -> bool:
-    # msgspec rounds a seventh fractional digit of a second where pydantic truncates it, so only a
-    # time in compact JSON with at most six digits is taken. The last of repeated keys wins in both.
+# msgspec rounds a seventh fractional digit of a second where pydantic truncates it, so a reading is
+# taken only when both of its times have at most six. Of repeated keys, the last counts in both.
+_OBSERVED = b'"observed_at":"'
+_FETCHED = b'"fetched_at":"'
+_SECONDS = len("2026-03-01T06:30:00")
+_BETWEEN = b'","fetched_at":"'
+
+
+def _canonical_times(value: bytes) -> bool:
+    # The schema's own layout ends with "observed_at":"...","fetched_at":"..."} and writes a time in
+    # 20 or, with microseconds, 27 characters. A time msgspec accepts in 27 characters or fewer has
+    # at most six fractional digits. Checking that tail in place costs less than two searches.
+    if not value.endswith(b'"}'):
+        return False
+    size = len(value)
+    if value.startswith(_BETWEEN, size - 38):
+        between = size - 38
+    elif value.startswith(_BETWEEN, size - 45):
+        between = size - 45
+    else:
+        return False
+    return value.startswith(_OBSERVED, between - 35) or value.startswith(_OBSERVED, between - 42)
+
+
+def _short_fraction(value: bytes, key: bytes) -> bool:
+    # Any layout, compact JSON only: the time after the last ``key`` has at most six fractional digits.
     start = value.rfind(key)
     if start < 0:
         return False
-    dot = start + len(key) + len("2026-03-01T06:30:00")
+    dot = start + len(key) + _SECONDS
     return value[dot : dot + 1] != b"." or not value[dot + 1 : dot + 8].isdigit()

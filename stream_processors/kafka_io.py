@@ -6,6 +6,7 @@ the output topics when a partition is restored, and to record output end offsets
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -30,19 +31,57 @@ def end_offsets(bootstrap: str, topics: list[str]) -> dict[str, dict[int, int]]:
     """Return the end (high watermark) offset of every partition of the topics that exist."""
     consumer = _consumer(bootstrap)
     try:
-        metadata = consumer.list_topics(timeout=TIMEOUT_SECONDS)
-        offsets: dict[str, dict[int, int]] = {}
-        for topic in topics:
-            if topic not in metadata.topics:
-                continue
-            for partition in metadata.topics[topic].partitions:
-                _, high = consumer.get_watermark_offsets(
-                    TopicPartition(topic, partition), timeout=TIMEOUT_SECONDS
-                )
-                offsets.setdefault(topic, {})[partition] = high
-        return offsets
+        return _end_offsets(consumer, topics)
     finally:
         consumer.close()
+
+
+def _end_offsets(consumer: Consumer, topics: list[str]) -> dict[str, dict[int, int]]:
+    metadata = consumer.list_topics(timeout=TIMEOUT_SECONDS)
+    offsets: dict[str, dict[int, int]] = {}
+    for topic in topics:
+        if topic not in metadata.topics:
+            continue
+        for partition in metadata.topics[topic].partitions:
+            _, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=TIMEOUT_SECONDS
+            )
+            offsets.setdefault(topic, {})[partition] = high
+    return offsets
+
+
+class EndOffsetReader:
+    """End offsets through one long-lived consumer, for a caller that asks at every checkpoint.
+
+    Connecting a consumer costs about 60 ms here, against a few for the queries themselves. Calls
+    from several threads take turns; after a failure the next call connects afresh.
+    """
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self._consumer: Consumer | None = None
+        self._lock = threading.Lock()
+
+    def end_offsets(self, topics: list[str]) -> dict[str, dict[int, int]]:
+        """Return the end offset of every partition of the topics that exist."""
+        with self._lock:
+            if self._consumer is None:
+                self._consumer = _consumer(self.bootstrap)
+            try:
+                return _end_offsets(self._consumer, topics)
+            except KafkaException:
+                self._close()
+                raise
+
+    def close(self) -> None:
+        """Close the consumer; a later call connects again."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.close()
 
 
 def read_range(bootstrap: str, starts: dict[tuple[str, int], int]) -> list[tuple[bytes, bytes]]:
