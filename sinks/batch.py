@@ -137,7 +137,7 @@ class DatabaseWriter:
     def drop_old_readings(self, retain_days: int) -> int:
         """Apply readings retention: delete rows (plain lane) or drop chunks (TimescaleDB) past the age.
 
-        Latest values past the age go too, so a house silent for that long shows no latest readings.
+        A latest value goes when its reading goes, so the latest readings match what readings still hold.
         """
         connection = self.connection()
         try:
@@ -145,8 +145,13 @@ class DatabaseWriter:
                 row = connection.execute(
                     "SELECT farmstream_drop_old_readings(make_interval(days => %s))", (retain_days,)
                 ).fetchone()
+                # Only a latest value whose reading is gone: TimescaleDB drops whole chunks, so
+                # readings past the age can stay until their chunk ends.
                 connection.execute(
-                    "DELETE FROM latest_readings WHERE observed_at < now() - make_interval(days => %s)",
+                    "DELETE FROM latest_readings AS l WHERE l.observed_at < now() - make_interval(days => %s)"
+                    " AND NOT EXISTS (SELECT 1 FROM readings AS r WHERE r.controller_id = l.controller_id"
+                    " AND r.parameter = l.parameter AND r.period = 'instant'"
+                    " AND r.observed_at = l.observed_at)",
                     (retain_days,),
                 )
         except psycopg.Error as error:

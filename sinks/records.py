@@ -8,12 +8,12 @@ from typing import Literal
 
 from pydantic import TypeAdapter, ValidationError
 
+from schemas.decoding import AnyReading, decode_reading, starts_like_reading
 from schemas.events import (
     Alert,
     DeadLetter,
     FailurePrediction,
     HouseStatus,
-    Reading,
     Recommendation,
     ScrapeLog,
     predictions_topic_adapter,
@@ -22,7 +22,7 @@ from schemas.events import (
 from schemas.topics import ALERTS, DEAD_LETTER, PREDICTIONS, READINGS, SCRAPE_LOG, TopicSpec, topic_name
 from sinks.exceptions import RecordRejected
 
-SinkEvent = Reading | HouseStatus | Alert | FailurePrediction | Recommendation | ScrapeLog | DeadLetter
+SinkEvent = AnyReading | HouseStatus | Alert | FailurePrediction | Recommendation | ScrapeLog | DeadLetter
 
 TopicKind = Literal["readings", "alerts", "predictions", "scrape-log", "dead-letter"]
 
@@ -95,6 +95,12 @@ def decode(record: SourceRecord, kind: TopicKind) -> SinkEvent:
     """Parse and validate a record's value as the event its topic carries; raise RecordRejected."""
     if record.value is None:
         raise RecordRejected(f"empty value (tombstone) on {kind} topic: nothing to write", "EmptyValue")
+    if kind == "readings" and starts_like_reading(record.value):
+        # Nearly every record of the topic is a reading: msgspec decodes it in a third of the time,
+        # and the schema's model below decides on whatever msgspec rejects.
+        reading = decode_reading(record.value)
+        if reading is not None:
+            return reading
     try:
         # pydantic parses the JSON bytes itself, several times faster than json.loads first.
         return _ADAPTERS[kind].validate_json(record.value)

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from schemas.decoding import AnyReading, DecodedReading
 from schemas.events import (
     Alert,
     DeadLetter,
@@ -95,7 +96,7 @@ _UPSERT_LATEST = (
 )
 
 
-def reading_row(reading: Reading) -> tuple[Any, ...]:
+def reading_row(reading: AnyReading) -> tuple[Any, ...]:
     """Return a reading as a row in ``READING_COLUMNS`` order."""
     return (
         reading.observed_at,
@@ -118,14 +119,14 @@ def reading_row(reading: Reading) -> tuple[Any, ...]:
 
 def write_events(cursor: Cursor, events: Sequence[SinkEvent], use_copy: bool) -> Counter[str]:
     """Write a mixed list of events, parents first (farms, houses, controllers), and count rows by table."""
-    readings: list[Reading] = []
+    readings: list[AnyReading] = []
     statuses: list[HouseStatus] = []
     alerts: list[Alert] = []
     predictions: list[FailurePrediction | Recommendation] = []
     scrape_logs: list[ScrapeLog] = []
     dead_letters: list[DeadLetter] = []
     for event in events:
-        if isinstance(event, Reading):
+        if isinstance(event, DecodedReading | Reading):
             readings.append(event)
         elif isinstance(event, HouseStatus):
             statuses.append(event)
@@ -176,7 +177,7 @@ def upsert_farms_and_houses(cursor: Cursor, houses: Iterable[tuple[str, int]]) -
     return counts
 
 
-def write_readings(cursor: Cursor, readings: Sequence[Reading], use_copy: bool) -> Counter[str]:
+def write_readings(cursor: Cursor, readings: Sequence[AnyReading], use_copy: bool) -> Counter[str]:
     """Insert readings, skipping any already stored, and move each controller's last_reading_at forward.
 
     The newest instant reading of each (controller, parameter) of the batch is upserted into
@@ -188,7 +189,7 @@ def write_readings(cursor: Cursor, readings: Sequence[Reading], use_copy: bool) 
     counts = upsert_farms_and_houses(cursor, ((r.farm_id, r.house_number) for r in readings))
 
     latest: dict[str, tuple[str, int, datetime]] = {}
-    newest: dict[tuple[str, str], Reading] = {}
+    newest: dict[tuple[str, str], AnyReading] = {}
     for reading in readings:
         known = latest.get(reading.controller_id)
         if known is None or known[2] < reading.observed_at:
@@ -222,7 +223,7 @@ def write_readings(cursor: Cursor, readings: Sequence[Reading], use_copy: bool) 
     return counts
 
 
-def _upsert_latest_readings(cursor: Cursor, newest: Iterable[Reading]) -> int:
+def _upsert_latest_readings(cursor: Cursor, newest: Iterable[AnyReading]) -> int:
     # Sorted by key, so concurrent sinks lock the rows in the same order.
     chosen = sorted(newest, key=lambda r: (r.farm_id, r.house_number, r.controller_id, r.parameter))
     if not chosen:

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from schemas.decoding import AnyReading, DecodedReading
 from schemas.events import (
     Alert,
     FailurePrediction,
@@ -36,13 +37,10 @@ from schemas.events import (
 from schemas.parameters import PARAMETERS
 from stream_processors import rules
 from stream_processors.alerts import AlertKey, AlertMachine, AlertPolicy, Condition
-from stream_processors.decoding import DecodedReading
 from stream_processors.detectors import CounterRateDetector, Detector, detector_for
 from stream_processors.failure import CycleErrors, FailureScore
 
 Output = Alert | FailurePrediction | Recommendation
-AnyReading = Reading | DecodedReading
-"""A reading as the schema's model or the agents' compiled decoder gives it: the same fields."""
 InputEvent = Reading | DecodedReading | HouseStatus | ScrapeLog
 
 ANOMALY_RULE = "anomaly"

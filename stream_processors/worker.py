@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from schemas.decoding import decode_reading, starts_like_reading
 from schemas.events import (
     Alert,
     DeadLetter,
@@ -33,7 +34,6 @@ from schemas.events import (
 )
 from stream_processors.checkpoint import Manifest, encode_checkpoint
 from stream_processors.core import InputEvent, Output, Processor, ProcessorConfig, ProcessorState
-from stream_processors.decoding import decode_reading
 from stream_processors.exceptions import InvalidEventError
 from stream_processors.metrics import AgentMetrics
 
@@ -42,9 +42,6 @@ logger = logging.getLogger(__name__)
 SCRAPE_LOG_PARTITION_BASE = 1_000_000
 """Processors of scrape-log partitions are keyed from here, apart from readings partitions."""
 
-# The start of a reading serialized by schemas.events, where its kind follows the schema version.
-_READING_MARK = b'"kind":"reading"'
-_READING_MARK_WITHIN = 48
 _validate_reading = Reading.__pydantic_validator__.validate_json
 
 
@@ -217,13 +214,17 @@ class PartitionWorker:
         A checkpoint the event budget calls for waits until ``checkpoint_spacing`` times the
         worker's last checkpoint write has passed since that write, so a worker catching up on a
         backlog spends at most about a twentieth of its time on checkpoints, however large its state.
+        The interval still applies, since other partitions' writes can keep that spacing from passing.
         """
         progress = self.progress.get(partition)
         if progress is None or progress.events_since_checkpoint == 0:
             return False
         now = self.monotonic()
-        if progress.events_since_checkpoint >= self.checkpoint_every_events:
-            return now - self._last_write_end >= self.checkpoint_spacing * self._last_write_seconds
+        if (
+            progress.events_since_checkpoint >= self.checkpoint_every_events
+            and now - self._last_write_end >= self.checkpoint_spacing * self._last_write_seconds
+        ):
+            return True
         return now - progress.last_checkpoint_monotonic >= self.checkpoint_interval_seconds
 
     def checkpoint_took(self, seconds: float) -> None:
@@ -254,9 +255,9 @@ class PartitionWorker:
         """Parse a message of the readings topic: a reading or a house status."""
         if value is None:
             raise InvalidEventError("empty message value", "EmptyMessage")
-        if value.find(_READING_MARK, 0, _READING_MARK_WITHIN) >= 0:
+        if starts_like_reading(value):
             # Nearly every message of the topic is a reading: the compiled decoder takes it, and
-            # the schema's model decides on what that decoder refuses. The model checks every
+            # the schema's model decides on what that decoder rejects. The model checks every
             # field, ``kind`` included, and names the field as the union would (``reading.value``).
             decoded = decode_reading(value)
             if decoded is not None:

@@ -295,3 +295,27 @@ def test_retention_drops_stale_latest(writer_and_url: tuple[DatabaseWriter, str]
     assert _query(writer, "SELECT parameter FROM latest_readings WHERE farm_id = %s", farm) == [
         ("temperature.average",)
     ]
+
+
+def test_latest_retention_follows_readings(writer_and_url: tuple[DatabaseWriter, str]) -> None:
+    writer, _url = writer_and_url
+    farm = _farm()
+    # A minute past the cutoff: TimescaleDB drops whole chunks, so its chunk most likely stays.
+    observed = datetime.now(UTC) - timedelta(days=3650, minutes=1)
+    current = reading(farm, 1, 0)
+    aged = current.model_copy(
+        update={
+            "observed_at": observed,
+            "parameter": "co2",
+            "unit": "ppm",
+            "event_id": Reading.make_id(current.controller_id, "co2", "instant", observed),
+        }
+    )
+    assert isinstance(aged, Reading)
+    writer.write_batch(_records([aged, current]))
+
+    writer.drop_old_readings(retain_days=3650)
+
+    stored = "SELECT DISTINCT parameter FROM readings WHERE farm_id = %s AND period = 'instant' ORDER BY 1"
+    latest = "SELECT parameter FROM latest_readings WHERE farm_id = %s ORDER BY 1"
+    assert _query(writer, latest, farm) == _query(writer, stored, farm)

@@ -173,6 +173,27 @@ def test_interval_checkpoint_ignores_cost() -> None:
     assert worker.checkpoint_due(0)
 
 
+def test_spent_budget_keeps_interval_due() -> None:
+    clock = Clock()
+    worker = PartitionWorker(
+        TOPICS, checkpoint_every_events=2, checkpoint_interval_seconds=30, monotonic=clock
+    )
+    worker.checkpoint_took(2.0)  # spaces budget checkpoints 40 s apart
+    values = [make_reading("co2", 900.0 + n, START + n * STEP, unit="ppm").to_bytes() for n in range(10)]
+    worker.handle_records(TOPICS.readings, 0, [InputMessage(n, values[n]) for n in range(5)])
+    due = []
+    for offset in range(5):
+        # A quiet partition writes its interval checkpoint every 30 s, each taking 2 s.
+        worker.handle_records(TOPICS.readings, 1, [InputMessage(offset, values[offset])])
+        clock.now += 30
+        due.append(worker.checkpoint_due(0))
+        if worker.checkpoint_due(1):
+            worker.checkpoint(1, {})
+            worker.checkpoint_took(2.0)
+    # Partition 0 spent its budget long ago; its interval must still bring a checkpoint.
+    assert all(due), due
+
+
 class RecordingProducer:
     """A producer that stores each message a moment after it is sent and logs the order of events."""
 
