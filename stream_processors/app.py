@@ -108,6 +108,7 @@ class AgentsApp:
         )
         self._restore_lock = asyncio.Lock()
         self._offset_reader = kafka_io.EndOffsetReader(self.bootstrap)
+        self._checkpoint_lock = asyncio.Lock()
         self._checkpoint_task: asyncio.Future[None] | None = None
         # Activity since the last summary log line, keyed by topic name or "checkpoints".
         self._since_report: dict[str, int] = {}
@@ -265,7 +266,17 @@ class AgentsApp:
                 await self.write_checkpoint(slot, self._source(slot))
 
     async def write_checkpoint(self, slot: int, source: TopicPartition | None) -> None:
-        """Flush outputs, write one partition's checkpoint, then commit the offsets it covers."""
+        """Flush outputs, write one partition's checkpoint, then commit the offsets it covers.
+
+        Writes take turns, because the checkpoint loop and the batch handler can both find a
+        partition due. The second then finds no new event and writes nothing.
+        """
+        async with self._checkpoint_lock:
+            progress = self.worker.progress.get(slot)
+            if progress is not None and progress.events_since_checkpoint > 0:
+                await self._write_checkpoint(slot, source)
+
+    async def _write_checkpoint(self, slot: int, source: TopicPartition | None) -> None:
         started = self.worker.monotonic()
         await self.app.producer.flush()
         output_offsets = await self._end_offsets([self.topics.alerts, self.topics.predictions])

@@ -239,3 +239,25 @@ def test_manifest_written_after_every_shard(tmp_path: Path) -> None:
     assert len(shards) == 6  # three houses, each sent and stored
     assert producer.log[-2:] == ["send 0/manifest", "stored 0/manifest"]
     assert agents.worker.progress[0].slot == 0
+
+
+def test_concurrent_checkpoints_write_once(tmp_path: Path) -> None:
+    settings = AgentSettings(topic_prefix="t.", agents_data_dir=tmp_path, checkpoint_every_events=1)
+    agents = AgentsApp(settings)
+    producer = RecordingProducer()
+    agents.app._producer = producer
+
+    async def no_offsets(topics: list[str]) -> dict[str, dict[int, int]]:
+        return {}
+
+    agents._end_offsets = no_offsets  # type: ignore[method-assign]
+    agents.worker.restore(0, None, None)
+    value = make_reading("co2", 900.0, START, unit="ppm").to_bytes()
+    agents.worker.handle_records(TOPICS.readings, 0, [InputMessage(0, value)])
+
+    async def both() -> None:
+        # The checkpoint loop and the batch handler finding the partition due at the same time.
+        await asyncio.gather(agents.write_checkpoint(0, None), agents.write_checkpoint(0, None))
+
+    asyncio.run(both())
+    assert producer.log.count("send 0/manifest") == 1
