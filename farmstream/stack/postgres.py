@@ -235,7 +235,7 @@ def _is_ready(bin_dir: Path | None, port: int, timeout: int = 3) -> bool:
 
 
 def _bootstrap_role_and_database(settings: StackSettings, paths: PostgresPaths) -> None:
-    """Create the farmstream role and database when they do not exist yet."""
+    """Create the farmstream role and database when missing, and grant the role pg_signal_backend."""
     with psycopg.connect(
         host=str(paths.sockets),
         port=settings.postgres_port,
@@ -253,6 +253,9 @@ def _bootstrap_role_and_database(settings: StackSettings, paths: PostgresPaths) 
                     sql.Identifier(APPLICATION_ROLE), sql.Literal(APPLICATION_PASSWORD)
                 )
             )
+        # Tests and benchmarks drop their databases WITH (FORCE), which must also end an autovacuum
+        # worker busy in that database: without this role the drop fails with InsufficientPrivilege.
+        connection.execute(sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(APPLICATION_ROLE)))
         database_exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (APPLICATION_DATABASE,)
         ).fetchone()

@@ -152,6 +152,14 @@ def test_postgres_write_then_read(database_url: str) -> None:
     assert database[1] == "farmstream"
 
 
+def test_role_may_end_autovacuum(database_url: str) -> None:
+    # DROP DATABASE ... WITH (FORCE) of a test database must end an autovacuum worker busy in it.
+    with psycopg.connect(database_url) as connection:
+        row = connection.execute("SELECT pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')").fetchone()
+
+    assert row == (True,)
+
+
 def _component_pids(output: str) -> dict[str, str]:
     """Return the pid field of each component line of `farmstream stack` output."""
     fields = [line.split() for line in output.splitlines()]
