@@ -255,13 +255,14 @@ class PartitionWorker:
         """Parse a message of the readings topic: a reading or a house status."""
         if value is None:
             raise InvalidEventError("empty message value", "EmptyMessage")
+        # Nearly every message of the topic is a reading, which the compiled decoder takes. The
+        # schema's models decide on what it rejects, a house status among them.
+        decoded = decode_reading(value)
+        if decoded is not None:
+            return decoded
         if starts_like_reading(value):
-            # Nearly every message of the topic is a reading: the compiled decoder takes it, and
-            # the schema's model decides on what that decoder rejects. The model checks every
-            # field, ``kind`` included, and names the field as the union would (``reading.value``).
-            decoded = decode_reading(value)
-            if decoded is not None:
-                return decoded
+            # The model checks every field, ``kind`` included, and names the field as the union
+            # would (``reading.value``).
             try:
                 reading: Reading = _validate_reading(value)
             except ValidationError as error:
