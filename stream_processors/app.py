@@ -159,9 +159,9 @@ class AgentsApp:
                 message = event.message
                 topic, partition = message.topic, message.partition
                 batch = cast(RecordBatch, event.value)
-                # TODO: a worker reaches 0.32 to 0.36 of a raw aiokafka consumer's rate, median 0.33,
+                # TODO: a worker reaches 0.30 to 0.37 of a raw aiokafka consumer's rate, median 0.335,
                 # so the target of a third has no margin. Parse and core cost 6 to 7 us a reading, the
-                # fetch 2.5 to 4 us in a thread that shares the interpreter lock: a compiled core would.
+                # fetch 2.5 to 4 us in a thread sharing the interpreter lock. A compiled core would help.
                 # A fetch may hold thousands of records: other tasks (timers, /metrics) run between chunks.
                 for start in range(0, len(batch), CHUNK_SIZE):
                     await self.handle_batch(topic, partition, batch[start : start + CHUNK_SIZE])

@@ -273,13 +273,9 @@ def test_daily_readings_stay_out_of_latest(writer_and_url: tuple[DatabaseWriter,
     assert _query(writer, _LATEST, farm, 2) == []
 
 
-def test_retention_drops_stale_latest(writer_and_url: tuple[DatabaseWriter, str]) -> None:
-    writer, _url = writer_and_url
-    farm = _farm()
-    # Far older than any other test's rows, which share the TimescaleDB lane's database.
-    observed = datetime.now(UTC) - timedelta(days=4000)
-    current = reading(farm, 1, 0)
-    ancient = current.model_copy(
+def _co2_at(current: Reading, observed: datetime) -> Reading:
+    """Return a co2 reading of the same controller at another time."""
+    return current.model_copy(
         update={
             "observed_at": observed,
             "parameter": "co2",
@@ -287,8 +283,15 @@ def test_retention_drops_stale_latest(writer_and_url: tuple[DatabaseWriter, str]
             "event_id": Reading.make_id(current.controller_id, "co2", "instant", observed),
         }
     )
-    assert isinstance(ancient, Reading)
-    writer.write_batch(_records([ancient, current]))
+
+
+def test_retention_drops_stale_latest(writer_and_url: tuple[DatabaseWriter, str]) -> None:
+    writer, _url = writer_and_url
+    farm = _farm()
+    # Far older than any other test's rows, which share the TimescaleDB lane's database.
+    observed = datetime.now(UTC) - timedelta(days=4000)
+    current = reading(farm, 1, 0)
+    writer.write_batch(_records([_co2_at(current, observed), current]))
 
     writer.drop_old_readings(retain_days=3650)
 
@@ -303,16 +306,7 @@ def test_latest_retention_follows_readings(writer_and_url: tuple[DatabaseWriter,
     # A minute past the cutoff: TimescaleDB drops whole chunks, so its chunk most likely stays.
     observed = datetime.now(UTC) - timedelta(days=3650, minutes=1)
     current = reading(farm, 1, 0)
-    aged = current.model_copy(
-        update={
-            "observed_at": observed,
-            "parameter": "co2",
-            "unit": "ppm",
-            "event_id": Reading.make_id(current.controller_id, "co2", "instant", observed),
-        }
-    )
-    assert isinstance(aged, Reading)
-    writer.write_batch(_records([aged, current]))
+    writer.write_batch(_records([_co2_at(current, observed), current]))
 
     writer.drop_old_readings(retain_days=3650)
 

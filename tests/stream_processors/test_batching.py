@@ -112,16 +112,22 @@ class FailingProducer:
         raise ConnectionError("broker restarting")
 
 
-def test_failed_checkpoint_keeps_slot_and_due(tmp_path: Path) -> None:
+def _agents_with(producer: object, tmp_path: Path) -> AgentsApp:
+    """Return agents with a fake producer, no output offsets and partition 0 restored empty."""
     settings = AgentSettings(topic_prefix="t.", agents_data_dir=tmp_path, checkpoint_every_events=1)
     agents = AgentsApp(settings)
-    agents.app._producer = FailingProducer()
+    agents.app._producer = producer  # type: ignore[assignment]
 
     async def no_offsets(topics: list[str]) -> dict[str, dict[int, int]]:
         return {}
 
     agents._end_offsets = no_offsets  # type: ignore[method-assign]
     agents.worker.restore(0, None, None)  # no checkpoint to read
+    return agents
+
+
+def test_failed_checkpoint_keeps_slot_and_due(tmp_path: Path) -> None:
+    agents = _agents_with(FailingProducer(), tmp_path)
     value = make_reading("co2", 1500.0, START, unit="ppm").to_bytes()
     # The checkpoint after the batch fails: the batch is still handled and the agent goes on.
     asyncio.run(agents.handle_batch(TOPICS.readings, 0, [InputMessage(0, value)]))
@@ -219,16 +225,8 @@ class RecordingProducer:
 
 
 def test_manifest_written_after_every_shard(tmp_path: Path) -> None:
-    settings = AgentSettings(topic_prefix="t.", agents_data_dir=tmp_path, checkpoint_every_events=1)
-    agents = AgentsApp(settings)
     producer = RecordingProducer()
-    agents.app._producer = producer
-
-    async def no_offsets(topics: list[str]) -> dict[str, dict[int, int]]:
-        return {}
-
-    agents._end_offsets = no_offsets  # type: ignore[method-assign]
-    agents.worker.restore(0, None, None)
+    agents = _agents_with(producer, tmp_path)
     records = [
         InputMessage(house, make_reading("co2", 900.0, START, house=house, unit="ppm").to_bytes())
         for house in (1, 2, 3)
@@ -242,16 +240,8 @@ def test_manifest_written_after_every_shard(tmp_path: Path) -> None:
 
 
 def test_concurrent_checkpoints_write_once(tmp_path: Path) -> None:
-    settings = AgentSettings(topic_prefix="t.", agents_data_dir=tmp_path, checkpoint_every_events=1)
-    agents = AgentsApp(settings)
     producer = RecordingProducer()
-    agents.app._producer = producer
-
-    async def no_offsets(topics: list[str]) -> dict[str, dict[int, int]]:
-        return {}
-
-    agents._end_offsets = no_offsets  # type: ignore[method-assign]
-    agents.worker.restore(0, None, None)
+    agents = _agents_with(producer, tmp_path)
     value = make_reading("co2", 900.0, START, unit="ppm").to_bytes()
     agents.worker.handle_records(TOPICS.readings, 0, [InputMessage(0, value)])
 
