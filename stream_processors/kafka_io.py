@@ -54,7 +54,7 @@ class EndOffsetReader:
     """End offsets through one long-lived consumer, for a caller that asks at every checkpoint.
 
     Connecting a consumer costs about 60 ms here, against a few for the queries themselves. Calls
-    from several threads take turns; after a failure the next call connects afresh.
+    from several threads take turns, and after a failure the next call connects afresh.
     """
 
     def __init__(self, bootstrap: str) -> None:
@@ -74,7 +74,7 @@ class EndOffsetReader:
                 raise
 
     def close(self) -> None:
-        """Close the consumer; a later call connects again."""
+        """Close the consumer. A later call connects again."""
         with self._lock:
             self._close()
 
