@@ -16,13 +16,12 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from schemas.decoding import AnyReading, DecodedReading
+from schemas.decoding import AnyReading
 from schemas.events import (
     Alert,
     DeadLetter,
     FailurePrediction,
     HouseStatus,
-    Reading,
     Recommendation,
     ScrapeLog,
 )
@@ -126,7 +125,7 @@ def write_events(cursor: Cursor, events: Sequence[SinkEvent], use_copy: bool) ->
     scrape_logs: list[ScrapeLog] = []
     dead_letters: list[DeadLetter] = []
     for event in events:
-        if isinstance(event, DecodedReading | Reading):
+        if isinstance(event, AnyReading):
             readings.append(event)
         elif isinstance(event, HouseStatus):
             statuses.append(event)

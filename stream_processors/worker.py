@@ -211,10 +211,10 @@ class PartitionWorker:
     def checkpoint_due(self, partition: int) -> bool:
         """Return whether a partition has unsaved events and its interval or event budget is spent.
 
-        A checkpoint the event budget calls for waits until ``checkpoint_spacing`` times the
-        worker's last checkpoint write has passed since that write, so a worker catching up on a
-        backlog spends at most about a twentieth of its time on checkpoints, however large its state.
-        The interval still applies, since other partitions' writes can keep that spacing from passing.
+        A checkpoint that the event budget calls for waits until ``checkpoint_spacing`` times the
+        worker's last checkpoint write has passed since that write. A worker catching up on a
+        backlog thus spends at most about a twentieth of its time on checkpoints, however large its
+        state. The interval still applies, since other partitions' writes can keep resetting that wait.
         """
         progress = self.progress.get(partition)
         if progress is None or progress.events_since_checkpoint == 0:

@@ -112,17 +112,20 @@ def variants() -> list[tuple[str, bytes]]:
     """Return (label, JSON) pairs: each field set to each candidate, removed, or joined by an extra."""
     base = valid_document()
     cases = [("valid", json.dumps(base).encode())]
+
     for name, candidates in CANDIDATES.items():
         for candidate in candidates:
             document = {**base, name: candidate}
             cases.append((f"{name}={candidate!r}", json.dumps(document).encode()))
         document = {key: value for key, value in base.items() if key != name}
         cases.append((f"{name} missing", json.dumps(document).encode()))
+
     cases.append(("extra field", json.dumps({**base, "note": "x"}).encode()))
     cases.append(("spaced", json.dumps(base, indent=2).encode()))
     cases.append(("escaped text", json.dumps({**base, "farm_id": "f\u00e9"}, ensure_ascii=True).encode()))
     duplicate = json.dumps(base)[:-1] + ', "value": 30.0}'
     cases.append(("duplicate key", duplicate.encode()))
+
     compact = json.dumps(base, separators=(",", ":"))
     for fraction in (".5", ".123456", ".1234567", ".12345649", ".9999996"):
         stamp = f"2026-03-01T06:30:00{fraction}Z"
@@ -133,6 +136,7 @@ def variants() -> list[tuple[str, bytes]]:
         cases.append((f"fetched_at twice, last {stamp}", twice.encode()))
         first = compact.replace('"fetched_at":"', f'"fetched_at":"{stamp}","fetched_at":"', 1)
         cases.append((f"fetched_at twice, first {stamp}", first.encode()))
+
     seven = "2026-03-01T06:30:00.1234567Z"
     for name in ("observed_at", "fetched_at"):
         # Seven digits that a byte scan misses: an escaped dot, or a last key spaced or escaped.
@@ -143,6 +147,7 @@ def variants() -> list[tuple[str, bytes]]:
         cases.append((f"{name} repeated spaced", (compact[:-1] + f', "{name}": "{seven}"}}').encode()))
         spelled = f"\\u{ord(name[0]):04x}{name[1:]}"
         cases.append((f"{name} repeated escaped", (compact[:-1] + f',"{spelled}":"{seven}"}}').encode()))
+
     cases.append(("array", b"[]"))
     cases.append(("truncated", json.dumps(base).encode()[:-5]))
     cases.append(("invalid UTF-8", json.dumps(base).encode().replace(b"farm-1", b"farm-\xff", 1)))
@@ -177,5 +182,7 @@ def test_serialized_reading_takes_fast_path() -> None:
     scraped = Reading.model_validate({**valid_document(), "fetched_at": AT.replace(microsecond=123456)})
     decoded = decode_reading(scraped.to_bytes())
     assert isinstance(decoded, DecodedReading)
-    assert decoded.observed_at == AT and decoded.target == 25.0 and decoded.growth_day == 12
+    assert decoded.observed_at == AT
+    assert decoded.target == 25.0
+    assert decoded.growth_day == 12
     assert decoded.fetched_at == scraped.fetched_at

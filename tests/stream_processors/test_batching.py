@@ -138,7 +138,7 @@ def test_failed_checkpoint_keeps_slot_and_due(tmp_path: Path) -> None:
 
 
 class Clock:
-    """A monotonic clock that moves only when told."""
+    """A monotonic clock that moves only when a test advances it."""
 
     def __init__(self) -> None:
         self.now = 100.0
@@ -147,11 +147,20 @@ class Clock:
         return self.now
 
 
-def test_budget_checkpoint_spaced_by_cost() -> None:
+def _clocked_worker(every_events: int, interval_seconds: float) -> tuple[PartitionWorker, Clock]:
+    """Return a worker with the checkpoint budget and interval, on a clock the test advances."""
     clock = Clock()
     worker = PartitionWorker(
-        TOPICS, checkpoint_every_events=2, checkpoint_interval_seconds=60, monotonic=clock
+        TOPICS,
+        checkpoint_every_events=every_events,
+        checkpoint_interval_seconds=interval_seconds,
+        monotonic=clock,
     )
+    return worker, clock
+
+
+def test_budget_checkpoint_spaced_by_cost() -> None:
+    worker, clock = _clocked_worker(every_events=2, interval_seconds=60)
     worker.restore(0, None, None)
     readings = [make_reading("co2", 900.0 + n, START + n * STEP, unit="ppm").to_bytes() for n in range(6)]
     worker.handle_records(TOPICS.readings, 0, [InputMessage(0, readings[0]), InputMessage(1, readings[1])])
@@ -167,10 +176,7 @@ def test_budget_checkpoint_spaced_by_cost() -> None:
 
 
 def test_interval_checkpoint_ignores_cost() -> None:
-    clock = Clock()
-    worker = PartitionWorker(
-        TOPICS, checkpoint_every_events=100, checkpoint_interval_seconds=30, monotonic=clock
-    )
+    worker, clock = _clocked_worker(every_events=100, interval_seconds=30)
     worker.restore(0, None, None)
     worker.checkpoint_took(5.0)
     value = make_reading("co2", 900.0, START, unit="ppm").to_bytes()
@@ -180,10 +186,7 @@ def test_interval_checkpoint_ignores_cost() -> None:
 
 
 def test_spent_budget_keeps_interval_due() -> None:
-    clock = Clock()
-    worker = PartitionWorker(
-        TOPICS, checkpoint_every_events=2, checkpoint_interval_seconds=30, monotonic=clock
-    )
+    worker, clock = _clocked_worker(every_events=2, interval_seconds=30)
     worker.checkpoint_took(2.0)  # spaces budget checkpoints 40 s apart
     values = [make_reading("co2", 900.0 + n, START + n * STEP, unit="ppm").to_bytes() for n in range(10)]
     worker.handle_records(TOPICS.readings, 0, [InputMessage(n, values[n]) for n in range(5)])

@@ -19,8 +19,8 @@ STEPS = 48  # 4 simulated hours
 
 
 def test_schema_decides_rejected_reading() -> None:
-    # Pydantic's lax mode takes a number in a string; the compiled decoder rejects it and the
-    # worker falls back, so the reading is scored rather than dead-lettered.
+    # Pydantic's lax mode takes a number in a string, which the compiled decoder rejects. The
+    # worker falls back to the schema, so the reading is scored rather than dead-lettered.
     document = json.loads(make_reading("temperature.average", 24.5, START).to_bytes())
     payload = json.dumps({**document, "value": "24.5"}, separators=(",", ":")).encode()
     assert decode_reading(payload) is None
