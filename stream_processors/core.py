@@ -44,6 +44,19 @@ Output = Alert | FailurePrediction | Recommendation
 InputEvent = Reading | DecodedReading | HouseStatus | ScrapeLog
 
 ANOMALY_RULE = "anomaly"
+OUT_OF_RANGE_RULE = "sensor_out_of_range"
+# The parameters that Processor._domain_rules judges; a reading of any other skips the call.
+RULE_PARAMETERS = frozenset(
+    {
+        "temperature.average",
+        "static_pressure",
+        "co2",
+        "ammonia",
+        "humidity.inside",
+        "water.daily",
+        "feed.daily",
+    }
+)
 # Key suffix under which ControllerState.latest keeps the target a reading carried.
 TARGET_SUFFIX = "#target"
 # Temperature probes. Each is judged against the house average when the controller reports one.
@@ -145,6 +158,9 @@ class Processor:
     def __init__(self, config: ProcessorConfig | None = None, state: ProcessorState | None = None) -> None:
         self.config = config or ProcessorConfig()
         self.state = state or ProcessorState()
+        # The oldest a parameter's latest value may be to be used with a reading: two scrape intervals.
+        self._max_age = timedelta(seconds=2 * self.config.scrape_interval_seconds)
+        self._recommendation_interval = timedelta(seconds=self.config.recommendation_interval_seconds)
 
     def process(self, event: InputEvent) -> list[Output]:
         """Process one event and return the events it gives rise to, in order."""
@@ -169,9 +185,12 @@ class Processor:
         farm_id, house, name = reading.farm_id, reading.house_number, reading.parameter
         # Parsed times carry pydantic's own tzinfo, which every comparison and subtraction calls back
         # into. Between times in the standard library's UTC they are plain arithmetic, several times faster.
-        at = reading.observed_at.astimezone(UTC)
+        at = reading.observed_at
+        if at.tzinfo is not UTC:
+            at = at.astimezone(UTC)
         sensors = self.state.sensors
-        sensor = sensors.get((farm_id, house, name))
+        sensor_key = (farm_id, house, name)
+        sensor = sensors.get(sensor_key)
         if sensor is not None and at <= sensor.last_at:
             return []
         controller = self.state.controllers.get((farm_id, house)) or self._controller(farm_id, house)
@@ -180,7 +199,7 @@ class Processor:
         instant = reading.period == "instant"
         if sensor is None:
             detector = detector_for(signal, name) if instant else None
-            sensor = sensors[(farm_id, house, name)] = SensorState(detector=detector, last_at=at)
+            sensor = sensors[sensor_key] = SensorState(detector=detector, last_at=at)
         sensor.last_at = at
 
         latest = controller.latest
@@ -193,7 +212,8 @@ class Processor:
         out_of_range = reading.quality == "out_of_range"
         if out_of_range:
             controller.out_of_range_since_status += 1
-        if out_of_range or self._has_machine(farm_id, house, name, "sensor_out_of_range"):
+        # A plain tuple finds an AlertKey of the same fields, for a fraction of building one.
+        if out_of_range or (farm_id, house, name, OUT_OF_RANGE_RULE) in self.state.machines:
             condition = Condition(
                 active=out_of_range,
                 severity="critical",
@@ -201,10 +221,11 @@ class Processor:
                 message=f"{name} reported {reading.value} {reading.unit}, outside its physical range",
                 value=reading.value,
             )
-            outputs += self._alert(AlertKey(farm_id, house, name, "sensor_out_of_range"), condition, at)
+            outputs += self._alert(AlertKey(farm_id, house, name, OUT_OF_RANGE_RULE), condition, at)
         if not out_of_range and instant:
             outputs += self._detect(reading, controller, sensor, signal, at)
-            outputs += self._domain_rules(reading, controller, previous, at)
+            if name in RULE_PARAMETERS:
+                outputs += self._domain_rules(reading, controller, previous, at)
         return outputs
 
     def _detect(
@@ -224,10 +245,17 @@ class Processor:
             reference = min(max(reading.value, low), high)
         probe = reference is None and reading.parameter.startswith(PROBE_PREFIX)
         if probe:
-            outside = self._recent(controller, "temperature.outside", at)
-            if outside is not None and abs(reading.value - outside) < 0.05:
+            # _recent inlined: most readings of a house are probes, and the call costs more than the lookup.
+            latest, max_age = controller.latest, self._max_age
+            outside_entry = latest.get("temperature.outside")
+            if (
+                outside_entry is not None
+                and at - outside_entry[1] <= max_age
+                and abs(reading.value - outside_entry[0]) < 0.05
+            ):
                 return []  # the outside probe: weather, judged by no detector
-            reference = self._recent(controller, "temperature.average", at)
+            average = latest.get("temperature.average")
+            reference = average[0] if average is not None and at - average[1] <= max_age else None
         x = reading.value - reference if reference is not None else reading.value
         if type(detector) is CounterRateDetector:  # the exact type skips ABC's isinstance
             # Birds eat and drink by the light program: a meter is judged in lit hours, by local hour.
@@ -248,9 +276,8 @@ class Processor:
             own_score = own.update(reading.value, timestamp, adapt_after=adapt_after) if own else 0.0
             if own is not None and not own.warming_up and _spread(own) < _spread(detector):
                 score, detector, reference = own_score, own, None
-        if score < 1.0 and not self._has_machine(
-            reading.farm_id, reading.house_number, reading.parameter, ANOMALY_RULE
-        ):
+        anomaly_fields = (reading.farm_id, reading.house_number, reading.parameter, ANOMALY_RULE)
+        if score < 1.0 and anomaly_fields not in self.state.machines:
             return []
         key = AlertKey(reading.farm_id, reading.house_number, reading.parameter, ANOMALY_RULE)
         expected_fn = getattr(detector, "expected", None)
@@ -296,19 +323,13 @@ class Processor:
             if target is not None:
                 outside = self._recent(controller, "temperature.outside", at)
                 condition = rules.temperature_off_target(reading.value, target, limits, outside)
-                outputs += self._alert(
-                    AlertKey(farm_id, house, parameter, "temperature_off_target"), condition, at
-                )
+                outputs += self._judge(farm_id, house, parameter, "temperature_off_target", condition, at)
         elif parameter == "static_pressure":
             condition = rules.static_pressure_out_of_band(reading.value, reading.target, limits)
-            outputs += self._alert(
-                AlertKey(farm_id, house, parameter, "static_pressure_out_of_band"), condition, at
-            )
+            outputs += self._judge(farm_id, house, parameter, "static_pressure_out_of_band", condition, at)
         elif parameter in ("co2", "ammonia"):
             condition = rules.gas_over_limit(parameter, reading.value, limits)
-            outputs += self._alert(
-                AlertKey(farm_id, house, parameter, f"{parameter}_over_limit"), condition, at
-            )
+            outputs += self._judge(farm_id, house, parameter, f"{parameter}_over_limit", condition, at)
         if parameter in ("water.daily", "feed.daily"):
             outputs += self._water_rules(reading, controller, previous, at)
         if parameter in ("co2", "ammonia", "humidity.inside", "temperature.average"):
@@ -346,26 +367,28 @@ class Processor:
     def _recent(self, controller: ControllerState, name: str, at: datetime) -> float | None:
         """Return a parameter's latest value if it is at most two scrape intervals old."""
         entry = controller.latest.get(name)
-        if entry is None or (at - entry[1]).total_seconds() > 2 * self.config.scrape_interval_seconds:
+        if entry is None or at - entry[1] > self._max_age:
             return None
         return entry[0]
 
     def _recommend(self, reading: AnyReading, controller: ControllerState, at: datetime) -> list[Output]:
         last = controller.last_recommendation_at
-        if last is not None and (at - last).total_seconds() < self.config.recommendation_interval_seconds:
+        if last is not None and at - last < self._recommendation_interval:
             return []
-
-        def recent(name: str) -> float | None:
-            return self._recent(controller, name, at)
-
-        target = recent("temperature.average" + TARGET_SUFFIX)
-        evidence = rules.needs_more_ventilation(
-            recent("co2"),
-            recent("ammonia"),
-            recent("humidity.inside"),
-            recent("temperature.average"),
-            target if target is not None else recent("temperature.target"),
+        # Four readings per house and cycle get here: the temperature is looked up only when the air is bad.
+        reasons = rules.air_quality_reasons(
+            self._recent(controller, "co2", at),
+            self._recent(controller, "ammonia", at),
+            self._recent(controller, "humidity.inside", at),
             self.config.limits,
+        )
+        if not reasons:
+            return []
+        target = self._recent(controller, "temperature.average" + TARGET_SUFFIX, at)
+        evidence = rules.needs_more_ventilation(
+            reasons,
+            self._recent(controller, "temperature.average", at),
+            target if target is not None else self._recent(controller, "temperature.target", at),
         )
         if evidence is None:
             return []
@@ -569,13 +592,13 @@ class Processor:
         )
         return self._alert(AlertKey(status.farm_id, house, "controller", "controller_stale"), condition, at)
 
-    def _has_machine(self, farm_id: str, house: int | None, subject: str, rule: str) -> bool:
-        """Return whether an alert machine exists, without building its key.
-
-        A plain tuple hashes and compares like the :class:`AlertKey` of the same fields and costs
-        a fraction of building one, which counts on the path of every reading.
-        """
-        return (farm_id, house, subject, rule) in self.state.machines
+    def _judge(
+        self, farm_id: str, house: int, subject: str, rule: str, condition: Condition, at: datetime
+    ) -> list[Output]:
+        """Step the alert machine of a rule's evaluation; a quiet rule without a machine builds no key."""
+        if not condition.active and (farm_id, house, subject, rule) not in self.state.machines:
+            return []
+        return self._alert(AlertKey(farm_id, house, subject, rule), condition, at)
 
     def _alert(self, key: AlertKey, condition: Condition, at: datetime) -> list[Output]:
         machine = self.state.machines.get(key)

@@ -225,19 +225,10 @@ def water_at_night(rate_per_hour: float, night: bool, limits: RuleLimits) -> Con
     )
 
 
-def needs_more_ventilation(
-    co2: float | None,
-    ammonia: float | None,
-    humidity: float | None,
-    temperature: float | None,
-    target: float | None,
-    limits: RuleLimits,
-) -> dict[str, float] | None:
-    """Return the evidence for raising minimum ventilation, or None when it is not advisable.
-
-    More air is advisable when CO2, ammonia or humidity is high and the house is not below its
-    target temperature, so the extra air does not chill the birds.
-    """
+def air_quality_reasons(
+    co2: float | None, ammonia: float | None, humidity: float | None, limits: RuleLimits
+) -> dict[str, float]:
+    """Return the values of CO2, ammonia and humidity that call for more air, by name."""
     reasons: dict[str, float] = {}
     if co2 is not None and co2 > limits.recommend_co2_ppm:
         reasons["co2"] = co2
@@ -245,11 +236,23 @@ def needs_more_ventilation(
         reasons["ammonia"] = ammonia
     if humidity is not None and humidity > limits.recommend_humidity_percent:
         reasons["humidity"] = humidity
+    return reasons
+
+
+def needs_more_ventilation(
+    reasons: dict[str, float], temperature: float | None, target: float | None
+) -> dict[str, float] | None:
+    """Return the evidence for raising minimum ventilation, or None when it is not advisable.
+
+    More air is advisable when CO2, ammonia or humidity is high (``reasons``, from
+    :func:`air_quality_reasons`) and the house is not below its target temperature, so the extra
+    air does not chill the birds.
+    """
     if not reasons or temperature is None:
         return None
     if target is not None and temperature < target - 0.5:
         return None
-    reasons["temperature"] = temperature
+    evidence = {**reasons, "temperature": temperature}
     if target is not None:
-        reasons["target"] = target
-    return reasons
+        evidence["target"] = target
+    return evidence

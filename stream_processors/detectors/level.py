@@ -106,25 +106,31 @@ class RobustLevelDetector(Detector):
         ``test_fused_update_matches_generic_path`` checks.
         """
         median = self._median.get()
-        if self._former is not None or self.learned < self.warm_up or median is None:
+        learned = self.learned
+        if self._former is not None or learned < self.warm_up or median is None:
             return super().update(x, at, adapt_after)
+        # Attributes are read once into locals: this runs for nearly every reading.
         short = self._short
-        if short is None or (self._last_at is not None and at - self._last_at > self.max_gap_seconds):
+        last_at = self._last_at
+        if short is None or (last_at is not None and at - last_at > self.max_gap_seconds):
             short = x
         else:
-            short = self.short_fading * x + (1.0 - self.short_fading) * short
-        spread = max(self._spread.get() * 1.2533 if self.learned > 1 else 0.0, self.min_spread)
-        score = float(abs(short - median) / (self.threshold * spread))
+            fading = self.short_fading
+            short = fading * x + (1.0 - fading) * short
+        spread = self._spread.get() * 1.2533 if learned > 1 else 0.0
+        if spread < self.min_spread:
+            spread = self.min_spread
+        score: float = abs(short - median) / (self.threshold * spread)
         self._short = short
         self._last_at = at
         if score < 1.0:
             self.flagged_run = 0
             deviation = abs(x - median)
-            if self.learned > self.warm_up:
-                deviation = min(deviation, self.clip * spread)
+            if learned > self.warm_up and deviation > self.clip * spread:
+                deviation = self.clip * spread
             self._spread.update(deviation)
             self._median.update(x)
-            self.learned += 1
+            self.learned = learned + 1
             return score
         self.flagged_run += 1
         if adapt_after > 0 and self.flagged_run > adapt_after:

@@ -11,8 +11,9 @@ import pytest
 from sp_events import START, STEP, make_reading, make_scrape_log, make_status
 
 from schemas.events import Alert, FailurePrediction, Recommendation
+from schemas.parameters import PARAMETERS
 from stream_processors.checkpoint import Checkpoint, dump_checkpoint, load_checkpoint
-from stream_processors.core import Output, Processor, ProcessorConfig
+from stream_processors.core import RULE_PARAMETERS, Output, Processor, ProcessorConfig
 from stream_processors.evaluation import nab, replay
 from stream_processors.exceptions import CheckpointMismatchError
 
@@ -193,6 +194,41 @@ def test_no_recommendation_when_cold() -> None:
         outputs += processor.process(make_reading("temperature.average", 26.0, at, target=29.0))
         outputs += processor.process(make_reading("co2", 2800.0, at, unit="ppm"))
     assert not [event for event in outputs if isinstance(event, Recommendation)]
+
+
+# Latest values under which every domain rule has something to judge: bad air in a warm house,
+# and meters that ran overnight.
+_BUSY_HOUSE = {
+    "co2": 9000.0,
+    "ammonia": 90.0,
+    "humidity.inside": 99.0,
+    "temperature.average": 40.0,
+    "temperature.outside": 10.0,
+    "water.daily": 9000.0,
+    "feed.daily": 1000.0,
+}
+
+
+def _rule_effects(name: str, value: float) -> int:
+    """Return how many outputs and alert machines one reading's domain rules leave in a busy house."""
+    processor = Processor()
+    at = _at(1)
+    controller = processor._controller("farm-a", 1)
+    controller.latest.update({other: (latest, at) for other, latest in _BUSY_HOUSE.items()})
+    reading = make_reading(
+        name, value, at, target=20.0, growth_day=10, unit=PARAMETERS[name].unit, controller_time="02:00"
+    )
+    outputs = processor._domain_rules(reading, controller, (0.0, _at(0)), at)
+    return len(outputs) + len(processor.state.machines)
+
+
+def test_domain_rules_judge_only_listed_parameters() -> None:
+    # The processor skips the domain rules for a parameter outside RULE_PARAMETERS. That is safe
+    # only while the rules leave nothing for such a parameter, even at extreme values.
+    values = (-1e6, 0.0, 1e6)
+    for name in PARAMETERS:
+        judged = max(_rule_effects(name, value) for value in values)
+        assert (judged > 0) == (name in RULE_PARAMETERS), name
 
 
 def test_stale_controller_warning_then_critical() -> None:
