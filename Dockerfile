@@ -12,4 +12,6 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels farmstream && rm -rf /wheels
 USER farmstream
 WORKDIR /var/lib/farmstream
+# Created as the service user, so the named volumes mounted on them start out writable by it.
+RUN mkdir -p /var/lib/farmstream/agents /var/lib/farmstream/scraper
 CMD ["farmstream", "--help"]

@@ -33,6 +33,10 @@ class ScraperSettings(BaseSettings):
         description="Login and path style of the single account: classic (Latest/Services paths) or api.",
     )
 
+    listed_houses_file: Path | None = Field(
+        default=None,
+        description="JSON file of the houses each farm listed, so a restart still reports a vanished house.",
+    )
     scrape_interval_seconds: float = Field(
         default=300.0, gt=0, le=86400, allow_inf_nan=False, description="Seconds between cycle starts."
     )

@@ -9,7 +9,8 @@ house. A house that is not connected yields only its HouseStatus. A connected ho
 failed yields its site readings but no HouseStatus, since its sentinel keys would be incomplete, and
 makes the farm's ScrapeLog partial. A house that an earlier cycle listed and the latest house list
 lacks gets a HouseStatus with connection status ``missing`` each cycle until the portal lists it
-again. Every farm gets one ScrapeLog per cycle. A farm whose credentials
+again; with a listed-houses file (:mod:`producers.listed_houses`) that holds across restarts too.
+Every farm gets one ScrapeLog per cycle. A farm whose credentials
 were rejected is not polled again until its credentials change in the farms file or the process
 restarts. Meanwhile it publishes an ``auth_failed`` ScrapeLog each cycle.
 """
@@ -38,6 +39,7 @@ from producers.exceptions import (
     UnitError,
 )
 from producers.farms import FarmAccount, FarmsFileError
+from producers.listed_houses import ListedHousesFile, account_key
 from producers.metrics import ScraperMetrics
 from producers.parser import (
     SITE_INFO_COMMAND,
@@ -117,6 +119,7 @@ class FarmCoordinator:
         options: FarmOptions | None = None,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        listed_houses: ListedHousesFile | None = None,
     ) -> None:
         self.publisher = publisher
         self.metrics = metrics
@@ -129,9 +132,11 @@ class FarmCoordinator:
         self.rejected_fingerprint: str | None = None
         self.rejected_message: str | None = None
         self._history_done: dict[date, set[tuple[int, int]]] = {}
-        # House numbers the portal listed in earlier cycles of this process. They are kept in memory only,
-        # so after a restart a house that vanished before it is not reported missing.
-        self._listed_houses: set[int] = set()
+        # House numbers the portal listed in earlier cycles, also of earlier processes with the file.
+        self._listed_file = listed_houses
+        self._listed_houses: set[int] = (
+            listed_houses.houses(self.farm_id, self._account_key()) if listed_houses else set()
+        )
 
     def _new_client(self) -> PortalClient:
         return PortalClient(
@@ -142,6 +147,9 @@ class FarmCoordinator:
             read_timeout=self.options.read_timeout,
             sleep=self.sleep,
         )
+
+    def _account_key(self) -> str:
+        return account_key(self.account.portal_url, self.account.username)
 
     @property
     def farm_id(self) -> str:
@@ -349,6 +357,8 @@ class FarmCoordinator:
         """Publish a ``missing`` status for each house listed in an earlier cycle but not in this one."""
         listed = {house.house_number for house in houses}
         missing = sorted(self._listed_houses - listed)
+        if self._listed_file is not None and not listed <= self._listed_houses:
+            self._listed_file.save(self.farm_id, self._account_key(), self._listed_houses | listed)
         self._listed_houses |= listed
         self.metrics.houses_missing.labels(self.farm_id).set(len(missing))
         for number in missing:
@@ -494,6 +504,9 @@ class Scraper:
         self.clock = clock
         self.sleep = sleep
         self.options = FarmOptions.from_settings(settings)
+        self.listed_houses = (
+            ListedHousesFile(settings.listed_houses_file) if settings.listed_houses_file else None
+        )
         self.coordinators: dict[str, FarmCoordinator] = {}
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(
@@ -525,6 +538,7 @@ class Scraper:
                     options=self.options,
                     clock=self.clock,
                     sleep=self._retry_sleep,
+                    listed_houses=self.listed_houses,
                 )
 
     def _retry_sleep(self, delay: float) -> None:

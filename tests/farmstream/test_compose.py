@@ -222,3 +222,19 @@ def test_mounted_deploy_files_exist() -> None:
     assert datasource["datasources"][0]["url"] == "timescaledb:5432"
     provider = yaml.safe_load((grafana / "dashboards" / "dashboards.yml").read_text())
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_service_volumes_made_in_image() -> None:
+    # A named volume starts out with the owner of its folder in the image, and a folder missing
+    # there is made by root, so the service user could not write to it.
+    mkdir_line = re.search(r"^RUN mkdir -p (.+)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    targets = {
+        str(volume).split(":")[1]
+        for service in SERVICES.values()
+        for volume in service.get("volumes", [])
+        if str(volume).split(":")[1].startswith("/var/lib/farmstream")
+    }
+
+    assert mkdir_line is not None
+    assert targets == {"/var/lib/farmstream/agents", "/var/lib/farmstream/scraper"}
+    assert targets <= set(mkdir_line.group(1).split())

@@ -62,9 +62,18 @@ def _farms_file(tmp_path: Path, portal: FakePortal, bad_password: str = "wrong")
 
 
 def _scraper(
-    path: Path, now: datetime = NOON_CHICAGO, registry: CollectorRegistry | None = None
+    path: Path,
+    now: datetime = NOON_CHICAGO,
+    registry: CollectorRegistry | None = None,
+    listed_houses: Path | None = None,
 ) -> tuple[Scraper, Recorder]:
-    settings = ScraperSettings(farms_file=path, max_retries=1, backoff_base_seconds=0.0, _env_file=None)  # type: ignore[call-arg]
+    settings = ScraperSettings(  # type: ignore[call-arg]
+        farms_file=path,
+        max_retries=1,
+        backoff_base_seconds=0.0,
+        listed_houses_file=listed_houses,
+        _env_file=None,
+    )
     recorder = Recorder()
     scraper = Scraper(
         settings,
@@ -320,3 +329,64 @@ def test_stop_skips_retry_waits(tmp_path: Path, portal: FakePortal) -> None:
     still_running = runner.is_alive()
     scraper.close()
     assert not still_running
+
+
+def _missing_houses(scraper: Scraper, recorder: Recorder) -> list[int]:
+    recorder.statuses.clear()
+    scraper.run_cycle()
+    return [
+        status.house_number
+        for status in recorder.statuses
+        if status.farm_id == "farm-good" and status.connection_status == "missing"
+    ]
+
+
+def test_vanished_house_reported_after_restart(tmp_path: Path, portal: FakePortal) -> None:
+    farms, listed = _farms_file(tmp_path, portal), tmp_path / "state" / "listed-houses.json"
+    before, _ = _scraper(farms, listed_houses=listed)
+    before.run_cycle()
+    before.close()
+    portal.unlist("good", frozenset({3}))
+    after, recorder = _scraper(farms, listed_houses=listed)
+    missing = _missing_houses(after, recorder)
+    after.close()
+
+    assert missing == [3]
+    document = json.loads(listed.read_text())
+    assert document["farms"]["farm-good"]["houses"] == [1, 2, 3, 4, 5, 6, 7]
+    # The account is named by a hash, not by its user name.
+    assert '"good"' not in listed.read_text()
+
+
+def test_listed_houses_of_other_account_ignored(tmp_path: Path, portal: FakePortal) -> None:
+    listed = tmp_path / "listed-houses.json"
+    before, _ = _scraper(_farms_file(tmp_path, portal), listed_houses=listed)
+    before.run_cycle()
+    before.close()
+    document = json.loads(listed.read_text())
+    document["farms"]["farm-good"]["account"] = "0123456789abcdef"
+    listed.write_text(json.dumps(document))
+    portal.unlist("good", frozenset({3}))
+    after, recorder = _scraper(_farms_file(tmp_path, portal), listed_houses=listed)
+    missing = _missing_houses(after, recorder)
+    after.close()
+
+    assert missing == []
+
+
+def test_invalid_listed_houses_file_moved_aside(
+    tmp_path: Path, portal: FakePortal, caplog: pytest.LogCaptureFixture
+) -> None:
+    listed = tmp_path / "listed-houses.json"
+    listed.write_text('{"version": 1, "farms": {"farm-good": {"account": "x", "houses": ["3"]}}}')
+    with caplog.at_level(logging.ERROR, logger="producers.listed_houses"):
+        scraper, recorder = _scraper(_farms_file(tmp_path, portal), listed_houses=listed)
+    missing = _missing_houses(scraper, recorder)
+    scraper.close()
+
+    assert missing == []
+    assert (tmp_path / "listed-houses.json.invalid").read_text().startswith('{"version": 1')
+    assert json.loads(listed.read_text())["farms"]["farm-good"]["houses"] == [1, 2, 3, 4, 5, 6, 7]
+    errors = [record for record in caplog.records if "moved aside" in record.getMessage()]
+    assert len(errors) == 1
+    assert errors[0].__dict__["path"] == str(listed)
