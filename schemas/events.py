@@ -102,11 +102,11 @@ class Reading(_Event):
     source_command: str = Field(
         description="Portal call the value came from, for example RNBL_GetCommandData/0."
     )
-    value: float
+    value: float = Field(allow_inf_nan=False, description="The value in the canonical unit, finite.")
     unit: Unit
     quality: Quality = "good"
     target: float | None = Field(
-        default=None, description="The controller's target for this value, same unit."
+        default=None, allow_inf_nan=False, description="The controller's target for this value, same unit."
     )
     period: Period = "instant"
     growth_day: int | None = Field(default=None, ge=-7, le=120)

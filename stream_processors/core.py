@@ -159,8 +159,10 @@ class Processor:
         self.config = config or ProcessorConfig()
         self.state = state or ProcessorState()
         # The oldest a parameter's latest value may be to be used with a reading: two scrape intervals.
-        self._max_age = timedelta(seconds=2 * self.config.scrape_interval_seconds)
-        self._recommendation_interval = timedelta(seconds=self.config.recommendation_interval_seconds)
+        self._max_age = duration_limit(2 * self.config.scrape_interval_seconds, exceeded=True)
+        self._recommendation_interval = duration_limit(
+            self.config.recommendation_interval_seconds, exceeded=False
+        )
 
     def process(self, event: InputEvent) -> list[Output]:
         """Process one event and return the events it gives rise to, in order."""
@@ -608,6 +610,40 @@ class Processor:
             machine = AlertMachine()
             self.state.machines[key] = machine
         return list(machine.step(key, self.config.policy(key.rule), condition, at))
+
+
+def duration_limit(seconds: float, *, exceeded: bool) -> timedelta:
+    """Return the duration that splits durations as comparing their seconds with ``seconds`` does.
+
+    With ``exceeded``, ``duration > limit`` is true exactly when ``duration.total_seconds() > seconds``,
+    otherwise ``duration < limit`` is true exactly when ``duration.total_seconds() < seconds``, for any
+    difference of two datetimes. A duration has whole microseconds and ``seconds`` need not, so the
+    limit is found by counting microseconds, not by rounding. Infinite, NaN and out-of-range seconds
+    give the extreme duration that keeps the comparison's result.
+    """
+    day_us = 86_400 * 10**6
+    lowest, highest = timedelta.min, timedelta.max
+    low_us = lowest.days * day_us
+    high_us = highest.days * day_us + highest.seconds * 10**6 + highest.microseconds
+    if math.isnan(seconds):
+        return highest if exceeded else lowest  # a comparison with NaN is never true
+    if seconds >= high_us / 10**6:
+        return highest
+    if seconds <= low_us / 10**6:
+        return lowest
+
+    def holds(microseconds: int) -> bool:
+        # What the comparison of seconds gives for a duration of this many microseconds.
+        value = microseconds / 10**6
+        return value > seconds if exceeded else value >= seconds
+
+    # The last count of microseconds before the result changes, stepped to from the rounded estimate.
+    turn = math.floor(seconds * 10**6)
+    while holds(turn):
+        turn -= 1
+    while not holds(turn + 1):
+        turn += 1
+    return timedelta(microseconds=turn if exceeded else turn + 1)
 
 
 def _spread(detector: Detector) -> float:

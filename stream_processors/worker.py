@@ -177,7 +177,11 @@ class PartitionWorker:
                 messages.append(
                     self._dead_letter(topic, partition, offset, value, error.reason, error.error_type)
                 )
-            except Exception as error:  # one failing event must not stop the agent
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            # One failing event must not stop the agent. A panic in compiled code (River's Rust core
+            # raises pyo3's PanicException) is a BaseException, not an Exception.
+            except BaseException as error:
                 logger.exception(
                     "processing failed, sending the event to the dead-letter topic",
                     extra={"topic": topic, "partition": partition, "offset": offset},

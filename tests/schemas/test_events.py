@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -95,6 +96,13 @@ def test_missing_status_round_trips() -> None:
 def test_reading_rejects_naive_timestamp() -> None:
     with pytest.raises(ValidationError, match="observed_at"):
         _reading(observed_at=datetime(2026, 4, 24, 12, 23))
+
+
+@pytest.mark.parametrize("field", ["value", "target"])
+@pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
+def test_reading_rejects_non_finite_number(field: str, number: float) -> None:
+    with pytest.raises(ValidationError, match=field):
+        _reading(**{field: number})
 
 
 def test_reading_rejects_unknown_unit() -> None:

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from faust.types import TP
 from prometheus_client import CollectorRegistry
 from sp_events import START, STEP, make_reading
@@ -81,6 +82,62 @@ def test_invalid_reading_reason_same_on_both_paths() -> None:
         reasons.append(json.loads(letter.value)["reason"])
     assert reasons[0].startswith("invalid event at reading.value: ")
     assert reasons[0] == reasons[1]
+
+
+def test_non_finite_value_dead_lettered() -> None:
+    worker = PartitionWorker(topics=TOPICS)
+    compact = make_reading("temperature.sensor_1", 25.0, START).to_bytes()
+    values = [compact.replace(b'"value":25.0', token) for token in (b'"value":NaN', b'"value":1e400')]
+    assert all(value != compact for value in values)
+    letters = worker.handle_records(
+        TOPICS.readings, 0, [InputMessage(n, value) for n, value in enumerate(values)]
+    )
+    reasons = [json.loads(letter.value)["reason"] for letter in letters]
+
+    assert [letter.topic for letter in letters] == [TOPICS.dead_letter] * 2
+    for reason in reasons:
+        assert reason.startswith("invalid event at reading.value: ")
+    assert worker.processors[0].state.sensors == {}
+
+
+class _Panic(BaseException):
+    """Stands for pyo3's PanicException, which derives from BaseException."""
+
+
+def test_panic_in_core_dead_lettered_alone() -> None:
+    worker = PartitionWorker(topics=TOPICS)
+    values = [make_reading("temperature.average", 25.0, START + step * STEP).to_bytes() for step in range(3)]
+    worker.restore(0, None, None)
+    process = worker.processors[0].process
+    calls = []
+
+    def panicking(event: object) -> list[object]:
+        calls.append(event)
+        if len(calls) == 2:
+            raise _Panic("called `Option::unwrap()` on a `None` value")
+        return process(event)  # type: ignore[arg-type]
+
+    worker.processors[0].process = panicking  # type: ignore[method-assign,assignment]
+    letters = worker.handle_records(
+        TOPICS.readings, 0, [InputMessage(n, value) for n, value in enumerate(values)]
+    )
+
+    assert [letter.topic for letter in letters] == [TOPICS.dead_letter]
+    assert json.loads(letters[0].value)["reason"].startswith("processing failed: _Panic: ")
+    assert len(calls) == 3
+
+
+def test_interrupt_in_core_not_swallowed() -> None:
+    worker = PartitionWorker(topics=TOPICS)
+    worker.restore(0, None, None)
+
+    def interrupted(event: object) -> list[object]:
+        raise KeyboardInterrupt
+
+    worker.processors[0].process = interrupted  # type: ignore[method-assign,assignment]
+    value = make_reading("temperature.average", 25.0, START).to_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        worker.handle_records(TOPICS.readings, 0, [InputMessage(0, value)])
 
 
 def test_covered_offsets_skipped_in_batch() -> None:

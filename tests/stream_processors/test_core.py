@@ -13,7 +13,7 @@ from sp_events import START, STEP, make_reading, make_scrape_log, make_status
 from schemas.events import Alert, FailurePrediction, Recommendation
 from schemas.parameters import PARAMETERS
 from stream_processors.checkpoint import Checkpoint, dump_checkpoint, load_checkpoint
-from stream_processors.core import RULE_PARAMETERS, Output, Processor, ProcessorConfig
+from stream_processors.core import RULE_PARAMETERS, Output, Processor, ProcessorConfig, duration_limit
 from stream_processors.evaluation import nab, replay
 from stream_processors.exceptions import CheckpointMismatchError
 
@@ -229,6 +229,62 @@ def test_domain_rules_judge_only_listed_parameters() -> None:
     for name in PARAMETERS:
         judged = max(_rule_effects(name, value) for value in values)
         assert (judged > 0) == (name in RULE_PARAMETERS), name
+
+
+@pytest.mark.parametrize(
+    "seconds", [600.0, 2 * 300 / 7, 1 / 3, 0.3333333, 7200.0000004, 1e-7, 86_400.5, 1e9 + 1 / 3]
+)
+@pytest.mark.parametrize("exceeded", [True, False])
+def test_duration_limit_matches_seconds(seconds: float, exceeded: bool) -> None:
+    limit = duration_limit(seconds, exceeded=exceeded)
+    near = math.floor(seconds * 10**6)
+    for microseconds in range(near - 3, near + 4):
+        duration = timedelta(microseconds=microseconds)
+        expected = duration.total_seconds() > seconds if exceeded else duration.total_seconds() < seconds
+        assert (duration > limit if exceeded else duration < limit) == expected, microseconds
+
+
+@pytest.mark.parametrize("seconds", [math.inf, -math.inf, math.nan, 1e15, -1e15])
+@pytest.mark.parametrize("exceeded", [True, False])
+def test_duration_limit_of_extreme_seconds(seconds: float, exceeded: bool) -> None:
+    limit = duration_limit(seconds, exceeded=exceeded)
+    for duration in (timedelta(0), timedelta(microseconds=1), timedelta(days=3_652_058), -timedelta(days=1)):
+        expected = duration.total_seconds() > seconds if exceeded else duration.total_seconds() < seconds
+        assert (duration > limit if exceeded else duration < limit) == expected, duration
+
+
+def test_stale_average_by_a_fraction_of_a_microsecond() -> None:
+    # Two intervals are 85.71428571428571 s: an average 85.714286 s old is too old for the advice.
+    processor = Processor(ProcessorConfig(scrape_interval_seconds=300 / 7))
+    processor.process(make_reading("temperature.average", 25.0, START, target=24.0))
+    later = START + timedelta(microseconds=85_714_286)
+    outputs = processor.process(make_reading("co2", 2600.0, later, unit="ppm"))
+
+    assert not [event for event in outputs if isinstance(event, Recommendation)]
+
+
+def test_recommendation_waits_past_fractional_interval() -> None:
+    processor = Processor(ProcessorConfig(recommendation_interval_seconds=7200.0000004))
+    recommendations = []
+    for round_number in range(2):
+        at = START + timedelta(seconds=7200 * round_number)
+        processor.process(make_reading("temperature.average", 25.0, at, target=24.0))
+        outputs = processor.process(make_reading("co2", 2600.0, at + timedelta(seconds=1), unit="ppm"))
+        recommendations += [event for event in outputs if isinstance(event, Recommendation)]
+
+    assert len(recommendations) == 1
+
+
+def test_infinite_recommendation_interval_recommends_once() -> None:
+    processor = Processor(ProcessorConfig(recommendation_interval_seconds=math.inf))
+    recommendations = []
+    for round_number in range(3):
+        at = START + timedelta(days=round_number)
+        processor.process(make_reading("temperature.average", 25.0, at, target=24.0))
+        outputs = processor.process(make_reading("co2", 2600.0, at + timedelta(seconds=1), unit="ppm"))
+        recommendations += [event for event in outputs if isinstance(event, Recommendation)]
+
+    assert len(recommendations) == 1
 
 
 def test_stale_controller_warning_then_critical() -> None:
