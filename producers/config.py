@@ -65,6 +65,19 @@ class ScraperSettings(BaseSettings):
         default=9101, ge=0, le=65535, description="Prometheus port; 0 disables."
     )
 
+    @field_validator("listed_houses_file", mode="before")
+    @classmethod
+    def _no_empty_file(cls, value: object) -> object:
+        # An empty variable means no file, as in a .env line that turns the setting off.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("listed_houses_file")
+    @classmethod
+    def _check_listed_houses_file(cls, value: Path | None) -> Path | None:
+        if value is not None and (not value.name or value.is_dir()):
+            raise ValueError(f"{value} is a folder; name a file in it, for example listed-houses.json")
+        return value
+
     _check_timezone = field_validator("farm_timezone")(check_timezone)
     _check_login_style = field_validator("farm_login_style", mode="before")(check_login_style)
 

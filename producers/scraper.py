@@ -134,9 +134,8 @@ class FarmCoordinator:
         self._history_done: dict[date, set[tuple[int, int]]] = {}
         # House numbers the portal listed in earlier cycles, also of earlier processes with the file.
         self._listed_file = listed_houses
-        self._listed_houses: set[int] = (
-            listed_houses.houses(self.farm_id, self._account_key()) if listed_houses else set()
-        )
+        self._listed_houses = self._houses_listed_before()
+        self._listed_saved = True
 
     def _new_client(self) -> PortalClient:
         return PortalClient(
@@ -150,6 +149,11 @@ class FarmCoordinator:
 
     def _account_key(self) -> str:
         return account_key(self.account.portal_url, self.account.username)
+
+    def _houses_listed_before(self) -> set[int]:
+        if self._listed_file is None:
+            return set()
+        return self._listed_file.houses(self.farm_id, self._account_key())
 
     @property
     def farm_id(self) -> str:
@@ -169,11 +173,15 @@ class FarmCoordinator:
         ):
             return
         self.client.close()
-        if account.username != self.account.username or account.portal_url != self.account.portal_url:
-            # Another portal account has its own house list.
-            self._listed_houses.clear()
-            self.metrics.houses_missing.labels(self.farm_id).set(0)
+        another_account = (
+            account.username != self.account.username or account.portal_url != self.account.portal_url
+        )
         self.account = account
+        if another_account:
+            # Another portal account has its own house list, kept apart in the file.
+            self.metrics.houses_missing.labels(self.farm_id).set(0)
+            self._listed_houses = self._houses_listed_before()
+            self._listed_saved = True
         self.client = self._new_client()
         self.units = None
         if not self.polling_stopped and self.rejected_fingerprint is not None:
@@ -357,9 +365,13 @@ class FarmCoordinator:
         """Publish a ``missing`` status for each house listed in an earlier cycle but not in this one."""
         listed = {house.house_number for house in houses}
         missing = sorted(self._listed_houses - listed)
-        if self._listed_file is not None and not listed <= self._listed_houses:
-            self._listed_file.save(self.farm_id, self._account_key(), self._listed_houses | listed)
+        grown = not listed <= self._listed_houses
         self._listed_houses |= listed
+        if self._listed_file is not None and (grown or not self._listed_saved):
+            # A failed write is tried again each cycle until the file contains the list.
+            self._listed_saved = self._listed_file.save(
+                self.farm_id, self._account_key(), self._listed_houses
+            )
         self.metrics.houses_missing.labels(self.farm_id).set(len(missing))
         for number in missing:
             logger.warning(

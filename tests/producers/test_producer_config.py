@@ -166,3 +166,17 @@ def test_invalid_login_style_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError, match="unknown login_style 'Bearer'") as caught:
         ScraperSettings(_env_file=None)  # type: ignore[call-arg]
     assert caught.value.errors()[0]["loc"] == ("farm_login_style",)
+
+
+def test_empty_listed_houses_file_means_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("FARMSTREAM_LISTED_HOUSES_FILE", "")
+    monkeypatch.setenv("FARMSTREAM_FARMS_FILE", str(tmp_path / "farms.json"))
+    assert ScraperSettings(_env_file=None).listed_houses_file is None  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("folder", [".", "/", "{tmp}"])
+def test_listed_houses_file_not_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, folder: str) -> None:
+    monkeypatch.setenv("FARMSTREAM_LISTED_HOUSES_FILE", folder.format(tmp=tmp_path))
+    monkeypatch.setenv("FARMSTREAM_FARMS_FILE", str(tmp_path / "farms.json"))
+    with pytest.raises(ValidationError, match="listed_houses_file"):
+        ScraperSettings(_env_file=None)  # type: ignore[call-arg]

@@ -341,52 +341,122 @@ def _missing_houses(scraper: Scraper, recorder: Recorder) -> list[int]:
     ]
 
 
+def _listed_before(tmp_path: Path, portal: FakePortal, listed: Path) -> Path:
+    """Run one cycle that lists every house into the file, and return the farms file."""
+    farms = _farms_file(tmp_path, portal)
+    scraper, _ = _scraper(farms, listed_houses=listed)
+    scraper.run_cycle()
+    scraper.close()
+    return farms
+
+
 def test_vanished_house_reported_after_restart(tmp_path: Path, portal: FakePortal) -> None:
-    farms, listed = _farms_file(tmp_path, portal), tmp_path / "state" / "listed-houses.json"
-    before, _ = _scraper(farms, listed_houses=listed)
-    before.run_cycle()
-    before.close()
+    listed = tmp_path / "state" / "listed-houses.json"
+    farms = _listed_before(tmp_path, portal, listed)
     portal.unlist("good", frozenset({3}))
-    after, recorder = _scraper(farms, listed_houses=listed)
-    missing = _missing_houses(after, recorder)
-    after.close()
+    scraper, recorder = _scraper(farms, listed_houses=listed)
+    missing = _missing_houses(scraper, recorder)
+    scraper.close()
 
     assert missing == [3]
-    document = json.loads(listed.read_text())
-    assert document["farms"]["farm-good"]["houses"] == [1, 2, 3, 4, 5, 6, 7]
+    lists = json.loads(listed.read_text())["farms"]["farm-good"]
+    assert list(lists.values()) == [[1, 2, 3, 4, 5, 6, 7]]
     # The account is named by a hash, not by its user name.
     assert '"good"' not in listed.read_text()
 
 
 def test_listed_houses_of_other_account_ignored(tmp_path: Path, portal: FakePortal) -> None:
     listed = tmp_path / "listed-houses.json"
-    before, _ = _scraper(_farms_file(tmp_path, portal), listed_houses=listed)
-    before.run_cycle()
-    before.close()
+    farms = _listed_before(tmp_path, portal, listed)
     document = json.loads(listed.read_text())
-    document["farms"]["farm-good"]["account"] = "0123456789abcdef"
+    document["farms"]["farm-good"] = {"0123456789abcdef": [1, 2, 3, 4, 5, 6, 7]}
     listed.write_text(json.dumps(document))
     portal.unlist("good", frozenset({3}))
-    after, recorder = _scraper(_farms_file(tmp_path, portal), listed_houses=listed)
-    missing = _missing_houses(after, recorder)
-    after.close()
+    scraper, recorder = _scraper(farms, listed_houses=listed)
+    missing = _missing_houses(scraper, recorder)
+    scraper.close()
 
     assert missing == []
 
 
+def test_account_typo_fixed_keeps_listed_houses(tmp_path: Path, portal: FakePortal) -> None:
+    listed = tmp_path / "listed-houses.json"
+    farms = _listed_before(tmp_path, portal, listed)
+    scraper, recorder = _scraper(farms, listed_houses=listed)
+    scraper.run_cycle()
+    correct = farms.read_text()
+    farms.write_text(correct.replace('"username": "good"', '"username": "goood"'))
+    scraper.run_cycle()  # another account, rejected: it lists nothing
+    portal.unlist("good", frozenset({3}))
+    farms.write_text(correct)
+    missing = _missing_houses(scraper, recorder)
+    scraper.close()
+
+    assert missing == [3]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\xff\xfe not UTF-8",
+        b"[" * 200_000,
+        b'{"version": true, "farms": {}}',
+        b'{"version": 2, "farms": {}}',
+        b'{"version": 1, "farms": []}',
+    ],
+    ids=["empty", "not UTF-8", "nested deeper than the parser goes", "boolean version", "version 2", "list"],
+)
 def test_invalid_listed_houses_file_moved_aside(
-    tmp_path: Path, portal: FakePortal, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, portal: FakePortal, caplog: pytest.LogCaptureFixture, content: bytes
 ) -> None:
     listed = tmp_path / "listed-houses.json"
-    listed.write_text('{"version": 1, "farms": {"farm-good": {"account": "x", "houses": ["3"]}}}')
+    listed.write_bytes(content)
     with caplog.at_level(logging.ERROR, logger="producers.listed_houses"):
         scraper, recorder = _scraper(_farms_file(tmp_path, portal), listed_houses=listed)
     missing = _missing_houses(scraper, recorder)
     scraper.close()
 
     assert missing == []
-    assert (tmp_path / "listed-houses.json.invalid").read_text().startswith('{"version": 1')
-    assert json.loads(listed.read_text())["farms"]["farm-good"]["houses"] == [1, 2, 3, 4, 5, 6, 7]
+    [aside] = tmp_path.glob("listed-houses.json.invalid-*")
+    assert aside.read_bytes() == content
+    lists = json.loads(listed.read_text())["farms"]["farm-good"]
+    assert list(lists.values()) == [[1, 2, 3, 4, 5, 6, 7]]
     errors = [record for record in caplog.records if "moved aside" in record.getMessage()]
     assert len(errors) == 1
     assert errors[0].__dict__["path"] == str(listed)
+
+
+def test_invalid_farm_entry_dropped_alone(
+    tmp_path: Path, portal: FakePortal, caplog: pytest.LogCaptureFixture
+) -> None:
+    listed = tmp_path / "listed-houses.json"
+    farms = _listed_before(tmp_path, portal, listed)
+    document = json.loads(listed.read_text())
+    document["farms"]["farm-gone"] = {"0123456789abcdef": ["3"]}
+    listed.write_text(json.dumps(document))
+    portal.unlist("good", frozenset({3}))
+    with caplog.at_level(logging.ERROR, logger="producers.listed_houses"):
+        scraper, recorder = _scraper(farms, listed_houses=listed)
+    missing = _missing_houses(scraper, recorder)
+    scraper.close()
+
+    assert missing == [3]
+    dropped = [record.__dict__.get("farm") for record in caplog.records if "dropped" in record.getMessage()]
+    assert dropped == ["farm-gone"]
+
+
+def test_failed_listed_houses_write_retried(tmp_path: Path, portal: FakePortal) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the state folder should be")
+    listed = blocker / "listed-houses.json"
+    scraper, _ = _scraper(_farms_file(tmp_path, portal), listed_houses=listed)
+    scraper.run_cycle()  # the write fails: its folder cannot be made
+    written_before = listed.exists()
+    blocker.unlink()
+    scraper.run_cycle()  # no new house, but the list is still unwritten
+    scraper.close()
+
+    assert not written_before
+    lists = json.loads(listed.read_text())["farms"]["farm-good"]
+    assert list(lists.values()) == [[1, 2, 3, 4, 5, 6, 7]]
