@@ -59,7 +59,7 @@ class ListedHousesFile:
                 self._write(json.dumps(document, indent=1, sort_keys=True) + "\n")
             except OSError as error:
                 logger.error(
-                    "cannot write the listed-houses file; retried next cycle",
+                    "failed to write the listed-houses file, tried again next cycle",
                     extra={"path": str(self.path), "farm": farm_id, "error": str(error)},
                 )
                 return False
@@ -84,12 +84,12 @@ class ListedHousesFile:
         try:
             data = self.path.read_bytes()
         except (FileNotFoundError, NotADirectoryError):
-            return {}  # no file yet: the first save makes it
+            return {}  # No file yet, so the first save creates it.
         except OSError as error:
             self._writable = False
             logger.error(
-                "cannot read the listed-houses file, so it is left as it is; houses that vanished "
-                "before this start are not reported, and new lists are kept in memory only",
+                "failed to read the listed-houses file, left as it is: houses that vanished before "
+                "this start are not reported, and new lists are kept in memory only",
                 extra={"path": str(self.path), "error": str(error)},
             )
             return {}
@@ -102,11 +102,12 @@ class ListedHousesFile:
         except (ValueError, RecursionError) as error:
             self._move_aside(str(error) or type(error).__name__)
             return {}
-        return {
-            farm_id: lists
-            for farm_id, entry in document["farms"].items()
-            if (lists := self._lists(farm_id, entry))
-        }
+        farms: dict[str, dict[str, list[int]]] = {}
+        for farm_id, entry in document["farms"].items():
+            lists = self._lists(farm_id, entry)
+            if lists:
+                farms[farm_id] = lists
+        return farms
 
     def _lists(self, farm_id: str, entry: Any) -> dict[str, list[int]]:
         """Return a farm's lists by account, or none with an error log when the entry is malformed."""
@@ -131,8 +132,8 @@ class ListedHousesFile:
         except OSError as error:
             self._writable = False
             logger.error(
-                "listed-houses file invalid and cannot be moved aside, so it is left as it is; new lists "
-                "are kept in memory only",
+                "listed-houses file invalid and moving it aside failed, left as it is: new lists are "
+                "kept in memory only",
                 extra={"path": str(self.path), "error": f"{reason}; {error}"},
             )
             return

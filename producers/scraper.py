@@ -517,7 +517,7 @@ class Scraper:
         self.sleep = sleep
         self.options = FarmOptions.from_settings(settings)
         self.listed_houses = (
-            ListedHousesFile(settings.listed_houses_file) if settings.listed_houses_file else None
+            ListedHousesFile(settings.listed_houses_file) if settings.listed_houses_file is not None else None
         )
         self.coordinators: dict[str, FarmCoordinator] = {}
         self._stop = threading.Event()

@@ -159,9 +159,9 @@ class AgentsApp:
                 message = event.message
                 topic, partition = message.topic, message.partition
                 batch = cast(RecordBatch, event.value)
-                # TODO: a worker reaches 0.34 to 0.35 of a raw aiokafka consumer's rate, a few percent over
-                # the target of a third. Parse and core cost about 5 us a reading and the fetch about 3 us,
-                # in a thread that shares the interpreter lock. A fetch outside the lock would add margin.
+                # TODO: a worker reaches 0.34 to 0.39 of a raw aiokafka consumer's rate, at times only a few
+                # percent over the target of a third. Parse and core cost about 5 us a reading and the fetch
+                # about 3 us, in a thread that shares the interpreter lock. A fetch outside it adds margin.
                 # A fetch may hold thousands of records: other tasks (timers, /metrics) run between chunks.
                 for start in range(0, len(batch), CHUNK_SIZE):
                     await self.handle_batch(topic, partition, batch[start : start + CHUNK_SIZE])

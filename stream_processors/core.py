@@ -158,7 +158,7 @@ class Processor:
     def __init__(self, config: ProcessorConfig | None = None, state: ProcessorState | None = None) -> None:
         self.config = config or ProcessorConfig()
         self.state = state or ProcessorState()
-        # The oldest a parameter's latest value may be to be used with a reading: two scrape intervals.
+        # The maximum age of a parameter's latest value for use with a reading: two scrape intervals.
         self._max_age = duration_limit(2 * self.config.scrape_interval_seconds, exceeded=True)
         self._recommendation_interval = duration_limit(
             self.config.recommendation_interval_seconds, exceeded=False
@@ -247,7 +247,7 @@ class Processor:
             reference = min(max(reading.value, low), high)
         probe = reference is None and reading.parameter.startswith(PROBE_PREFIX)
         if probe:
-            # _recent inlined: most readings of a house are probes, and the call costs more than the lookup.
+            # The lookups of _recent, inlined: most readings of a house are probes, and a call costs more.
             latest, max_age = controller.latest, self._max_age
             outside_entry = latest.get("temperature.outside")
             if (
@@ -377,7 +377,8 @@ class Processor:
         last = controller.last_recommendation_at
         if last is not None and at - last < self._recommendation_interval:
             return []
-        # Four readings per house and cycle get here: the temperature is looked up only when the air is bad.
+        # Four readings per house and cycle reach this point, so the temperature is looked up only
+        # when the air is bad.
         reasons = rules.air_quality_reasons(
             self._recent(controller, "co2", at),
             self._recent(controller, "ammonia", at),
@@ -632,16 +633,16 @@ def duration_limit(seconds: float, *, exceeded: bool) -> timedelta:
     if seconds <= low_us / 10**6:
         return lowest
 
-    def holds(microseconds: int) -> bool:
-        # What the comparison of seconds gives for a duration of this many microseconds.
+    def beyond(microseconds: int) -> bool:
+        # Whether a duration of this many microseconds is on the far side of the limit.
         value = microseconds / 10**6
         return value > seconds if exceeded else value >= seconds
 
-    # The last count of microseconds before the result changes, stepped to from the rounded estimate.
+    # The last count of microseconds before the far side, stepped to from the rounded estimate.
     turn = math.floor(seconds * 10**6)
-    while holds(turn):
+    while beyond(turn):
         turn -= 1
-    while not holds(turn + 1):
+    while not beyond(turn + 1):
         turn += 1
     return timedelta(microseconds=turn if exceeded else turn + 1)
 

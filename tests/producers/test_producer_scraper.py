@@ -386,7 +386,7 @@ def test_account_typo_fixed_keeps_listed_houses(tmp_path: Path, portal: FakePort
     scraper.run_cycle()
     correct = farms.read_text()
     farms.write_text(correct.replace('"username": "good"', '"username": "goood"'))
-    scraper.run_cycle()  # another account, rejected: it lists nothing
+    scraper.run_cycle()  # Another account, which the portal rejects, so it lists nothing.
     portal.unlist("good", frozenset({3}))
     farms.write_text(correct)
     missing = _missing_houses(scraper, recorder)
@@ -451,10 +451,10 @@ def test_failed_listed_houses_write_retried(tmp_path: Path, portal: FakePortal) 
     blocker.write_text("a file where the state folder should be")
     listed = blocker / "listed-houses.json"
     scraper, _ = _scraper(_farms_file(tmp_path, portal), listed_houses=listed)
-    scraper.run_cycle()  # the write fails: its folder cannot be made
+    scraper.run_cycle()  # The write fails, because its folder cannot be created.
     written_before = listed.exists()
     blocker.unlink()
-    scraper.run_cycle()  # no new house, but the list is still unwritten
+    scraper.run_cycle()  # No new house, but the list is still unwritten.
     scraper.close()
 
     assert not written_before

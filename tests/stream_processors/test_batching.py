@@ -101,7 +101,7 @@ def test_non_finite_value_dead_lettered() -> None:
 
 
 class _Panic(BaseException):
-    """Stands for pyo3's PanicException, which derives from BaseException."""
+    """A stand-in for pyo3's PanicException, which derives from BaseException."""
 
 
 def test_panic_in_core_dead_lettered_alone() -> None:

@@ -253,7 +253,7 @@ def test_duration_limit_of_extreme_seconds(seconds: float, exceeded: bool) -> No
         assert (duration > limit if exceeded else duration < limit) == expected, duration
 
 
-def test_stale_average_by_a_fraction_of_a_microsecond() -> None:
+def test_average_stale_by_submicrosecond() -> None:
     # Two intervals are 85.71428571428571 s: an average 85.714286 s old is too old for the advice.
     processor = Processor(ProcessorConfig(scrape_interval_seconds=300 / 7))
     processor.process(make_reading("temperature.average", 25.0, START, target=24.0))
